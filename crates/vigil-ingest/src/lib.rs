@@ -1,0 +1,1 @@
+//! vigil-ingest (in progress).

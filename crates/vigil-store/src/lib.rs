@@ -1,0 +1,1 @@
+//! vigil-store (in progress).
