@@ -1,0 +1,243 @@
+//! Command-line interface: global flags shared by every subcommand, then
+//! the subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Vigil: threat management in one binary — ingest events, detect, alert,
+/// respond.
+///
+/// Configuration comes from (later wins): built-in defaults, the TOML file
+/// (`--config`, else `<data-dir>/vigil.toml` if present), `VIGIL_*`
+/// environment variables, and flags. `vigil config show` prints the result.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand honours.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Data directory: the SQLite database, secret key, lock file. Default:
+    /// ./vigil-data.
+    #[arg(long, global = true, env = "VIGIL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Configuration file (TOML). Default: <data-dir>/vigil.toml when it
+    /// exists.
+    #[arg(long, global = true, env = "VIGIL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database: empty for the embedded SQLite file in the data directory, or
+    /// a PostgreSQL URL (postgres://user@host/db).
+    #[arg(long, global = true, env = "VIGIL_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+
+    /// Log filter (error, warn, info, debug, trace, or a tracing directive
+    /// such as `vigil=debug`). Default: info for serve, warn otherwise.
+    #[arg(long, global = true, env = "VIGIL_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+
+    /// Log format for machines: json. Default: human-readable text.
+    #[arg(long, global = true, env = "VIGIL_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Output format for listings.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: HTTP API, pipeline, detectors, scheduler.
+    Serve(ServeArgs),
+    /// Ingest a file (or - for stdin) offline through the same pipeline,
+    /// detectors included. Refuses while a server uses the same SQLite data
+    /// directory.
+    Ingest(IngestArgs),
+    /// Alerts.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// API tokens (admin, analyst, viewer, ingest, feed).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Secrets encrypted at rest (feed, TAXII, SMTP and webhook credentials).
+    #[command(subcommand)]
+    Secret(SecretCommand),
+    /// Configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Default: 127.0.0.1:8080.
+    #[arg(long, env = "VIGIL_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+/// Input format of `vigil ingest`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum IngestFormat {
+    /// One JSON object per line (NDJSON).
+    Json,
+    /// RFC 3164 / RFC 5424 syslog lines.
+    Syslog,
+    /// Per line: JSON if it starts with `{`, else syslog.
+    Auto,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// File to read (gzip-compressed files are decompressed), or - for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Record format.
+    #[arg(long, value_enum, default_value_t = IngestFormat::Auto)]
+    pub format: IngestFormat,
+    /// Source name stored with each event. Default: file:<path> or stdin.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Lines per batch submitted to the pipeline.
+    #[arg(long, default_value_t = 5000)]
+    pub batch: usize,
+    /// Print at most this many rejected records (all are counted).
+    #[arg(long, default_value_t = 20)]
+    pub show_errors: usize,
+    /// Summary output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// List alerts, newest first.
+    List(AlertsListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// At most this many alerts.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Only this severity and above (informational, low, medium, high,
+    /// critical).
+    #[arg(long)]
+    pub min_severity: Option<String>,
+    /// Only alerts of this detector (match, sigma, intel, …).
+    #[arg(long)]
+    pub detector: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once.
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Revoke a token by id (the part after `vgl_`, as `token list` shows).
+    Revoke {
+        /// Token id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Role: admin, analyst, viewer, ingest or feed.
+    #[arg(long)]
+    pub role: String,
+    /// A name to recognise it by.
+    #[arg(long, default_value = "cli")]
+    pub name: String,
+    /// Expire after this many days. Default: never.
+    #[arg(long)]
+    pub expires_in_days: Option<u32>,
+    /// Print only the token (for scripts).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; reports the first broken link. Exit code 1 if
+    /// broken.
+    Verify,
+    /// List audit entries.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Entries after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret read from stdin (not from the command line, which
+    /// other users can see).
+    Set {
+        /// Secret name, e.g. taxii/acme.
+        name: String,
+    },
+    /// List secret names.
+    List,
+    /// Delete a secret.
+    Delete {
+        /// Secret name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (defaults, file, environment and
+    /// flags merged).
+    Show {
+        /// toml or json.
+        #[arg(long, default_value = "toml")]
+        format: String,
+    },
+}

@@ -1,0 +1,31 @@
+//! One module per subcommand; `run` dispatches.
+
+mod admin;
+mod alerts;
+mod ingest;
+mod scheduler;
+mod serve;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::Config;
+
+/// Runs the parsed command line; the exit code for success paths.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let cfg = Config::load(&cli.global)?;
+    match cli.command {
+        Command::Serve(a) => serve::run(cfg, a).await,
+        Command::Ingest(a) => ingest::run(cfg, a).await,
+        Command::Alerts(a) => alerts::run(cfg, a).await,
+        Command::Token(t) => admin::token(cfg, t).await,
+        Command::Audit(a) => admin::audit(cfg, a).await,
+        Command::Secret(s) => admin::secret(cfg, s).await,
+        Command::Config(ConfigCommand::Show { format }) => {
+            print!("{}", cfg.show(&format)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The job runner of `vigil serve`: claims due jobs from the store's
+//! persisted scheduler under a lease (so two servers on one PostgreSQL never
+//! run the same job twice) and runs them by kind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use vigil_model::{Clock, TenantId};
+use vigil_store::{JobLease, JobSpec, Store};
+
+use crate::config::Config;
+
+/// Kind of the event-retention job.
+pub const RETENTION_JOB: &str = "retention.events";
+
+/// How long a claimed job is ours before another server may take it.
+const LEASE_MICROS: i64 = 5 * 60 * 1_000_000;
+
+/// Registers the built-in jobs.
+pub async fn register(store: &Store, cfg: &Config, clock: &dyn Clock) -> Result<()> {
+    if cfg.retention.events_days > 0 {
+        store
+            .upsert_job(&JobSpec {
+                name: RETENTION_JOB.into(),
+                kind: RETENTION_JOB.into(),
+                interval_secs: Some(3600),
+                next_run: clock.now(),
+                payload: serde_json::json!({ "days": cfg.retention.events_days }),
+                tenant: TenantId::DEFAULT,
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs until `stop` resolves.
+pub async fn run(store: Store, clock: Arc<dyn Clock>, owner: String, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let now = clock.now();
+        let leases = match store.claim_due_jobs(&owner, now, LEASE_MICROS, 8).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim scheduled jobs");
+                continue;
+            }
+        };
+        for lease in leases {
+            let outcome = run_job(&store, &lease, clock.as_ref()).await;
+            if let Err(e) = &outcome {
+                tracing::warn!(job = %lease.name, error = %e, "scheduled job failed");
+            }
+            if let Err(e) = store.complete_job(&lease, clock.now(), outcome).await {
+                tracing::warn!(job = %lease.name, error = %e, "cannot record job completion");
+            }
+        }
+    }
+}
+
+async fn run_job(store: &Store, lease: &JobLease, clock: &dyn Clock) -> std::result::Result<(), String> {
+    match lease.kind.as_str() {
+        RETENTION_JOB => {
+            let days = lease.payload.get("days").and_then(serde_json::Value::as_i64).unwrap_or(30);
+            let cutoff = clock.now().add_micros(-days.saturating_mul(86_400_000_000));
+            let n = store.purge_events(cutoff).await.map_err(|e| e.to_string())?;
+            tracing::info!(deleted = n, days, "event retention");
+            Ok(())
+        }
+        other => Err(format!("unknown job kind {other:?}")),
+    }
+}

@@ -1,0 +1,111 @@
+//! `vigil serve`: the pipeline, the HTTP server and the scheduler in one
+//! process, with graceful shutdown that drains the pipeline.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use vigil_model::{Role, TenantId};
+use vigil_pipeline::{Metrics, Pipeline};
+use vigil_server::{AppState, ServerConfig};
+
+use crate::cli::ServeArgs;
+use crate::commands::scheduler;
+use crate::config::Config;
+use crate::{context, lock};
+
+pub async fn run(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
+    if let Some(l) = args.listen {
+        cfg.server.listen = l;
+    }
+    let _lock = if cfg.is_sqlite() { Some(lock::acquire(&cfg.data_dir, "serve")?) } else { None };
+    let store = context::open_store(&cfg).await?;
+    context::secret_key(&cfg)?;
+    let (registry, clock) = context::runtime();
+    let detectors = context::detectors(&cfg, &registry)?;
+    let metrics = Arc::new(Metrics::default());
+    let (pipeline, tasks) = Pipeline::start(
+        store.clone(),
+        registry,
+        detectors,
+        clock.clone(),
+        cfg.pipeline_config(),
+        metrics,
+    )
+    .await
+    .context("cannot start the pipeline")?;
+
+    if store.count_active_tokens().await? == 0 {
+        let by = context::cli_principal();
+        let (rec, plaintext) = store
+            .create_token(TenantId::DEFAULT, "bootstrap-admin", Role::Admin, None, &by, clock.now())
+            .await?;
+        println!("No API token existed, so an admin token was created (id {}).", rec.id);
+        println!("Admin token (shown once; store it now): {plaintext}");
+    }
+
+    scheduler::register(&store, &cfg, clock.as_ref()).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let owner = format!("{}:{}", hostname(), std::process::id());
+    let sched = tokio::spawn(scheduler::run(store.clone(), clock.clone(), owner, stop_rx));
+
+    let server_cfg = ServerConfig {
+        max_event_bytes: cfg.server.max_event_bytes,
+        max_body_bytes: cfg.server.max_body_bytes,
+        max_decompressed_bytes: cfg.server.max_decompressed_bytes,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(store.clone(), pipeline, clock, server_cfg);
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another server running there?)", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Vigil listening on http://{addr} (data: {})", data_label(&cfg));
+    tracing::info!(%addr, "listening");
+    vigil_server::serve(listener, state, shutdown_signal()).await.context("HTTP server failed")?;
+
+    tracing::info!("shutting down: draining the pipeline");
+    let _ = stop_tx.send(true);
+    tasks.shutdown().await.context("pipeline shutdown")?;
+    let _ = sched.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn data_label(cfg: &Config) -> String {
+    if cfg.is_sqlite() {
+        format!("SQLite {}", cfg.sqlite_path().display())
+    } else {
+        "PostgreSQL".into()
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "vigil".into())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,289 @@
+//! Configuration: defaults, then the TOML file, then `VIGIL_*` environment
+//! variables and flags. Every option documents its default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use vigil_pipeline::MatchRule;
+
+use crate::cli::GlobalArgs;
+
+/// The configuration file's format version.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Format version; 1.
+    pub version: u32,
+    /// Data directory. Default: `./vigil-data` (flag `--data-dir`, env
+    /// `VIGIL_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Empty: SQLite at `<data_dir>/vigil.db`; or a PostgreSQL URL (flag
+    /// `--database`, env `VIGIL_DATABASE`).
+    pub database: String,
+    /// File holding the base64 secret-store key. Default:
+    /// `<data_dir>/secret.key`, created on first use (env `VIGIL_SECRET_KEY`
+    /// gives the key itself and wins).
+    pub secret_key_file: Option<PathBuf>,
+    /// HTTP server.
+    pub server: ServerSection,
+    /// Pipeline sizing.
+    pub pipeline: PipelineSection,
+    /// Retention.
+    pub retention: RetentionSection,
+    /// Built-in detectors.
+    pub detect: DetectSection,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Listen address. Default: `127.0.0.1:8080` (flag `--listen`, env
+    /// `VIGIL_LISTEN`).
+    pub listen: String,
+    /// Largest single event, bytes. Default: 1 MiB (1048576).
+    pub max_event_bytes: usize,
+    /// Largest request body as sent (possibly gzip), bytes. Default: 64 MiB.
+    pub max_body_bytes: usize,
+    /// Largest request body after gzip decompression, bytes. Default:
+    /// 256 MiB.
+    pub max_decompressed_bytes: usize,
+}
+
+/// `[pipeline]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineSection {
+    /// Most events per event-log transaction. Default: 10000.
+    pub write_max_events: usize,
+    /// Submissions queued for the writer. Default: 256.
+    pub write_queue: usize,
+    /// Committed batches queued for detection. Default: 64.
+    pub detect_queue: usize,
+}
+
+/// `[retention]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSection {
+    /// Delete stored events older than this many days (alerts keep their
+    /// copy). 0 keeps events forever. Default: 30.
+    pub events_days: u32,
+}
+
+/// `[detect]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectSection {
+    /// Run the diagnostic event counter (detector `count`). Default: false.
+    pub count_events: bool,
+    /// Simple field rules (`[[detect.rules]]`: id, title, severity, field,
+    /// op = exists|equals|contains|starts_with|ends_with, value, tags).
+    pub rules: Vec<MatchRule>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            version: CONFIG_VERSION,
+            data_dir: PathBuf::from("vigil-data"),
+            database: String::new(),
+            secret_key_file: None,
+            server: ServerSection::default(),
+            pipeline: PipelineSection::default(),
+            retention: RetentionSection::default(),
+            detect: DetectSection::default(),
+        }
+    }
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_event_bytes: 1 << 20,
+            max_body_bytes: 64 << 20,
+            max_decompressed_bytes: 256 << 20,
+        }
+    }
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        let d = vigil_pipeline::PipelineConfig::default();
+        Self {
+            write_max_events: d.write_max_events,
+            write_queue: d.write_queue,
+            detect_queue: d.detect_queue,
+        }
+    }
+}
+
+impl Default for RetentionSection {
+    fn default() -> Self {
+        Self { events_days: 30 }
+    }
+}
+
+impl Config {
+    /// Loads the configuration for these global flags (flags and their
+    /// environment variables win over the file).
+    pub fn load(g: &GlobalArgs) -> Result<Self> {
+        let data_dir_flag = g.data_dir.clone();
+        let file = match &g.config {
+            Some(p) => Some(p.clone()),
+            None => {
+                let dd = data_dir_flag.clone().unwrap_or_else(|| Config::default().data_dir);
+                let p = dd.join("vigil.toml");
+                p.exists().then_some(p)
+            }
+        };
+        let mut cfg = match &file {
+            Some(p) => Self::from_file(p)?,
+            None => Config::default(),
+        };
+        if let Some(d) = data_dir_flag {
+            cfg.data_dir = d;
+        }
+        if let Some(db) = &g.database {
+            cfg.database = db.clone();
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn from_file(p: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?;
+        let cfg: Config = toml::from_str(&text).with_context(|| format!("invalid config file {}", p.display()))?;
+        Ok(cfg)
+    }
+
+    /// Checks values; no I/O.
+    pub fn validate(&self) -> Result<()> {
+        if self.version != CONFIG_VERSION {
+            bail!("config version {} is not supported (expected {CONFIG_VERSION})", self.version);
+        }
+        if self.server.max_event_bytes == 0 || self.server.max_event_bytes > self.server.max_decompressed_bytes {
+            bail!("server.max_event_bytes must be between 1 and server.max_decompressed_bytes");
+        }
+        if self.pipeline.write_max_events == 0 {
+            bail!("pipeline.write_max_events must be at least 1");
+        }
+        if !self.database.is_empty() && !is_postgres_url(&self.database) {
+            bail!(
+                "database {:?} is not a PostgreSQL URL (postgres://…); leave it empty for the embedded SQLite database",
+                self.database
+            );
+        }
+        Ok(())
+    }
+
+    /// True when the store is the embedded SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        self.database.is_empty()
+    }
+
+    /// The SQLite database path.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("vigil.db")
+    }
+
+    /// What to pass to `Store::open`.
+    pub fn store_location(&self) -> String {
+        if self.is_sqlite() {
+            self.sqlite_path().display().to_string()
+        } else {
+            self.database.clone()
+        }
+    }
+
+    /// Pipeline configuration.
+    pub fn pipeline_config(&self) -> vigil_pipeline::PipelineConfig {
+        vigil_pipeline::PipelineConfig {
+            write_max_events: self.pipeline.write_max_events,
+            write_queue: self.pipeline.write_queue,
+            detect_queue: self.pipeline.detect_queue,
+            max_event_bytes: self.server.max_event_bytes,
+            ..vigil_pipeline::PipelineConfig::default()
+        }
+    }
+
+    /// Renders the effective configuration, hiding database passwords.
+    pub fn show(&self, format: &str) -> Result<String> {
+        let mut c = self.clone();
+        c.database = redact_url(&c.database);
+        match format {
+            "toml" => Ok(toml::to_string_pretty(&c)?),
+            "json" => Ok(serde_json::to_string_pretty(&c)?),
+            other => bail!("unknown format {other:?}: use toml or json"),
+        }
+    }
+}
+
+fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> GlobalArgs {
+        GlobalArgs { data_dir: None, config: None, database: None, log: None, log_format: None }
+    }
+
+    #[test]
+    fn file_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "data_dir = \"/x\"\n[server]\nlisten = \"0.0.0.0:9\"\n[[detect.rules]]\nid = \"r\"\ntitle = \"t\"\nfield = \"user.name\"\nvalue = \"root\"\n",
+        )
+        .unwrap();
+        let mut g = args();
+        g.config = Some(p);
+        let c = Config::load(&g).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/x"));
+        assert_eq!(c.server.listen, "0.0.0.0:9");
+        assert_eq!(c.server.max_event_bytes, 1 << 20, "defaults fill the rest");
+        assert_eq!(c.detect.rules.len(), 1);
+        g.data_dir = Some(dir.path().into());
+        assert_eq!(Config::load(&g).unwrap().data_dir, dir.path());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_database_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[server]\nlisen = \"x\"\n").unwrap();
+        let mut g = args();
+        g.config = Some(p);
+        let e = format!("{:#}", Config::load(&g).unwrap_err());
+        assert!(e.contains("lisen"), "{e}");
+        let mut g = args();
+        g.database = Some("mysql://x".into());
+        assert!(Config::load(&g).is_err());
+    }
+
+    #[test]
+    fn show_redacts_passwords() {
+        let c = Config { database: "postgres://u:pw@h/db".into(), ..Config::default() };
+        let s = c.show("toml").unwrap();
+        assert!(s.contains("postgres://u:***@h/db") && !s.contains("pw@"));
+    }
+}

@@ -1,0 +1,106 @@
+//! Wiring shared by the subcommands: open and migrate the store, build the
+//! detectors, load the secret-store key.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use vigil_model::{Clock, Detector, FieldRegistry, Principal, SystemClock};
+use vigil_pipeline::{CountDetector, MatchDetector};
+use vigil_store::{Migration, SecretKey, Store};
+
+use crate::config::Config;
+
+/// Every crate's migrations beyond the store's core set. A crate that adds
+/// tables appends its list here (see the numbering scheme in vigil-store).
+pub fn migrations() -> Vec<Migration> {
+    Vec::new()
+}
+
+/// Opens the configured store and brings its schema up to date.
+pub async fn open_store(cfg: &Config) -> Result<Store> {
+    let loc = cfg.store_location();
+    let store = if cfg.is_sqlite() {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+        Store::open_sqlite(&cfg.sqlite_path()).await
+    } else {
+        Store::open_postgres(&loc).await
+    }
+    .with_context(|| {
+        if cfg.is_sqlite() {
+            format!("cannot open the SQLite database {loc}")
+        } else {
+            "cannot connect to PostgreSQL (check --database / VIGIL_DATABASE and that the server is running)".to_owned()
+        }
+    })?;
+    store.migrate(&migrations()).await.context("cannot migrate the database schema")?;
+    Ok(store)
+}
+
+/// The detectors the configuration enables.
+pub fn detectors(cfg: &Config, registry: &FieldRegistry) -> Result<Vec<Box<dyn Detector>>> {
+    let mut out: Vec<Box<dyn Detector>> = Vec::new();
+    if !cfg.detect.rules.is_empty() {
+        let m = MatchDetector::new(cfg.detect.rules.clone(), registry)
+            .map_err(anyhow::Error::msg)
+            .context("invalid [[detect.rules]] in the configuration")?;
+        out.push(Box::new(m));
+    }
+    if cfg.detect.count_events {
+        out.push(Box::new(CountDetector::default()));
+    }
+    Ok(out)
+}
+
+/// The shared field registry and clock.
+pub fn runtime() -> (Arc<FieldRegistry>, Arc<dyn Clock>) {
+    (Arc::new(FieldRegistry::new()), Arc::new(SystemClock))
+}
+
+/// The operator running the CLI, as recorded in the audit log.
+pub fn cli_principal() -> Principal {
+    let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    let mut p = Principal::system(&format!("cli:{user}"));
+    p.name = format!("CLI ({user})");
+    p
+}
+
+/// The secret-store key: `VIGIL_SECRET_KEY` (base64), else the key file,
+/// created with a fresh random key (mode 0600) when missing.
+pub fn secret_key(cfg: &Config) -> Result<SecretKey> {
+    if let Ok(b64) = std::env::var("VIGIL_SECRET_KEY") {
+        return SecretKey::from_base64(b64.trim())
+            .map_err(|e| anyhow::anyhow!("VIGIL_SECRET_KEY: {e} (expected 32 bytes, base64)"));
+    }
+    let path: PathBuf = cfg.secret_key_file.clone().unwrap_or_else(|| cfg.data_dir.join("secret.key"));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => SecretKey::from_base64(text.trim())
+            .map_err(|e| anyhow::anyhow!("secret key file {}: {e} (expected 32 bytes, base64)", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SecretKey::generate();
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_private(&path, key.to_base64().as_bytes())
+                .with_context(|| format!("cannot write secret key file {}", path.display()))?;
+            tracing::info!(path = %path.display(), "created a new secret-store key");
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read secret key file {}", path.display())),
+    }
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
