@@ -17,7 +17,7 @@ use crate::config::Config;
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = Config::load(&cli.global)?;
     match cli.command {
-        Command::Serve(a) => serve::run(cfg, a).await,
+        Command::Serve(a) => serve::run(cfg, a, cli.global.clone()).await,
         Command::Ingest(a) => ingest::run(cfg, a).await,
         Command::Alerts(a) => alerts::run(cfg, a).await,
         Command::Token(t) => admin::token(cfg, t).await,

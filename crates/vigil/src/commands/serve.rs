@@ -14,7 +14,7 @@ use crate::commands::scheduler;
 use crate::config::Config;
 use crate::{context, lock};
 
-pub async fn run(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
+pub async fn run(mut cfg: Config, args: ServeArgs, globals: crate::cli::GlobalArgs) -> Result<ExitCode> {
     if let Some(l) = args.listen {
         cfg.server.listen = l;
     }
@@ -55,6 +55,7 @@ pub async fn run(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
         max_decompressed_bytes: cfg.server.max_decompressed_bytes,
         ..ServerConfig::default()
     };
+    let reloader = tokio::spawn(reload_on_sighup(globals, pipeline.clone()));
     let state = AppState::new(store.clone(), pipeline, clock, server_cfg);
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
@@ -68,9 +69,34 @@ pub async fn run(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
     let _ = stop_tx.send(true);
     tasks.shutdown().await.context("pipeline shutdown")?;
     let _ = sched.await;
+    reloader.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGHUP re-reads the configuration and hot-reloads the detectors; their
+/// state carries over by detector id. A bad configuration keeps the old one.
+async fn reload_on_sighup(globals: crate::cli::GlobalArgs, pipeline: vigil_pipeline::PipelineHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        while hup.recv().await.is_some() {
+            let new = Config::load(&globals).and_then(|c| context::detectors(&c, pipeline.registry()));
+            match new {
+                Ok(detectors) => match pipeline.reload(detectors).await {
+                    Ok(()) => tracing::info!("configuration reloaded"),
+                    Err(e) => tracing::error!(error = %e, "detector reload failed; keeping the previous detectors"),
+                },
+                Err(e) => tracing::error!(error = format!("{e:#}"), "invalid configuration; keeping the previous detectors"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (globals, pipeline);
+    }
 }
 
 fn data_label(cfg: &Config) -> String {
