@@ -1,1 +1,26 @@
-//! vigil-server (in progress).
+//! Vigil's HTTP API: axum routes under `/api/v1`, token authentication,
+//! per-route role enforcement, RFC 9457 problem details, Prometheus metrics
+//! and an OpenAPI 3 document generated from the handlers.
+//!
+//! The binary builds an [`AppState`] from the store, the pipeline handle and
+//! a clock, then calls [`serve`] (or mounts [`router`] itself). Which roles
+//! may call which route is one table, [`ROUTES`], read by the authorization
+//! middleware and by the tests.
+#![warn(missing_docs)]
+
+mod auth;
+mod dto;
+mod error;
+mod openapi;
+mod roles;
+mod routes;
+mod serve;
+mod state;
+mod telemetry;
+
+pub use auth::Scheme;
+pub use error::Problem;
+pub use openapi::openapi;
+pub use roles::{API_SCHEMES, Access, ROUTES, RouteRule, rule_for};
+pub use serve::{router, serve};
+pub use state::{AppState, ServerConfig};

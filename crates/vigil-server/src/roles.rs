@@ -1,0 +1,145 @@
+//! The route table: which roles may call which route, and with which
+//! `Authorization` schemes.
+//!
+//! This is the single source of truth for authorization. The middleware in
+//! `auth` looks every matched route up here and refuses routes it does not
+//! find; the tests compare this table with the OpenAPI document, so a route
+//! added without a row fails them.
+
+use axum::http::Method;
+use vigil_model::Role;
+
+use crate::auth::Scheme;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, without credentials (health probes).
+    Public,
+    /// A valid token whose role is in the list.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    /// Whether `role` may call a route with this access.
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public => true,
+            Access::Roles(roles) => roles.contains(&role),
+        }
+    }
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    /// The HTTP method (`HEAD` is looked up as `GET`).
+    pub method: Method,
+    /// The axum path template, e.g. `/api/v1/alerts/{id}`.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// The `Authorization` schemes the route accepts (empty for public routes).
+    pub schemes: &'static [Scheme],
+}
+
+/// The schemes every `/api/v1` route accepts: `Bearer` and `Basic` with the
+/// token as password. `Splunk` is reserved for the HEC routes.
+pub const API_SCHEMES: &[Scheme] = &[Scheme::Bearer, Scheme::Basic];
+
+const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer];
+const INGESTERS: &[Role] = &[Role::Admin, Role::Ingest];
+const ADMINS: &[Role] = &[Role::Admin];
+const ANALYSTS: &[Role] = &[Role::Admin, Role::Analyst];
+const ANY_ROLE: &[Role] = &Role::ALL;
+
+const fn public(method: Method, path: &'static str) -> RouteRule {
+    RouteRule {
+        method,
+        path,
+        access: Access::Public,
+        schemes: &[],
+    }
+}
+
+const fn api(method: Method, path: &'static str, roles: &'static [Role]) -> RouteRule {
+    RouteRule {
+        method,
+        path,
+        access: Access::Roles(roles),
+        schemes: API_SCHEMES,
+    }
+}
+
+/// Every route of the server with the roles allowed to call it.
+pub static ROUTES: &[RouteRule] = &[
+    public(Method::GET, "/healthz"),
+    public(Method::GET, "/readyz"),
+    api(Method::GET, "/metrics", READERS),
+    api(Method::POST, "/api/v1/ingest", INGESTERS),
+    api(Method::GET, "/api/v1/alerts", READERS),
+    api(Method::GET, "/api/v1/alerts/{id}", READERS),
+    api(Method::GET, "/api/v1/events", READERS),
+    api(Method::GET, "/api/v1/tokens", ADMINS),
+    api(Method::POST, "/api/v1/tokens", ADMINS),
+    api(Method::DELETE, "/api/v1/tokens/{id}", ADMINS),
+    api(Method::GET, "/api/v1/audit", ADMINS),
+    api(Method::GET, "/api/v1/audit/verify", ADMINS),
+    api(Method::GET, "/api/v1/changes", ANALYSTS),
+    api(Method::GET, "/api/v1/whoami", ANY_ROLE),
+    api(Method::GET, "/api/v1/openapi.json", ANY_ROLE),
+];
+
+/// The rule for a matched route, `None` if the table has no row for it.
+pub fn rule_for(method: &Method, path: &str) -> Option<&'static RouteRule> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(method: Method, path: &str, role: Role, expect: bool) {
+        let rule = rule_for(&method, path).unwrap_or_else(|| panic!("no rule for {method} {path}"));
+        assert_eq!(
+            rule.access.allows(role),
+            expect,
+            "{role} on {method} {path}"
+        );
+    }
+
+    #[test]
+    fn table_gates_roles() {
+        check(Method::POST, "/api/v1/ingest", Role::Viewer, false);
+        check(Method::POST, "/api/v1/ingest", Role::Ingest, true);
+        check(Method::GET, "/api/v1/alerts", Role::Ingest, false);
+        check(Method::HEAD, "/api/v1/alerts", Role::Viewer, true);
+        check(Method::GET, "/api/v1/tokens", Role::Analyst, false);
+        check(Method::GET, "/api/v1/changes", Role::Analyst, true);
+        check(Method::GET, "/api/v1/changes", Role::Viewer, false);
+        check(Method::GET, "/api/v1/whoami", Role::Feed, true);
+        assert!(rule_for(&Method::PUT, "/api/v1/alerts").is_none());
+    }
+
+    #[test]
+    fn rows_are_unique_and_public_rows_take_no_scheme() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(
+                !ROUTES[i + 1..]
+                    .iter()
+                    .any(|b| a.method == b.method && a.path == b.path),
+                "{a:?}"
+            );
+            assert_eq!(a.access == Access::Public, a.schemes.is_empty(), "{a:?}");
+            assert!(
+                !a.schemes.contains(&Scheme::Splunk),
+                "no route accepts Splunk yet: {a:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! `/api/v1/alerts`: list (filtered, cursor-paged) and fetch alerts of the
+//! caller's tenant.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use vigil_model::{AlertId, Timestamp};
+use vigil_store::{AlertCursor, AlertQuery, SortOrder};
+
+use crate::auth::Auth;
+use crate::dto::{AlertDto, AlertPage, SeverityDto};
+use crate::error::{ApiPath, ApiQuery, AppError, Problem};
+use crate::routes::page_limit;
+use crate::state::AppState;
+
+/// Sort order by creation time.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Order {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    #[default]
+    Desc,
+}
+
+/// Filters and paging for the alert list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AlertParams {
+    /// Page size, 1 to 1000; by default, 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Only alerts at least this severe.
+    min_severity: Option<SeverityDto>,
+    /// Only alerts of this detector.
+    detector: Option<String>,
+    /// Only alerts of this rule.
+    rule_id: Option<String>,
+    /// Only alerts created at or after this time (RFC 3339).
+    #[param(format = DateTime)]
+    since: Option<String>,
+    /// Only alerts created before this time (RFC 3339).
+    #[param(format = DateTime)]
+    until: Option<String>,
+    /// Sort order by creation time; by default, newest first.
+    order: Option<Order>,
+}
+
+fn time_param(name: &str, v: Option<&str>) -> Result<Option<Timestamp>, AppError> {
+    v.map(|s| {
+        Timestamp::parse_rfc3339(s)
+            .ok_or_else(|| AppError::bad_request(format!("{name}: {s:?} is not an RFC 3339 time")))
+    })
+    .transpose()
+}
+
+impl AlertParams {
+    /// The store query for the caller's tenant; asks for one extra row to
+    /// know whether there is a next page.
+    fn to_query(&self, auth: &Auth) -> Result<(AlertQuery, u32), AppError> {
+        let limit = page_limit(self.limit)?;
+        let cursor = match &self.cursor {
+            Some(c) => Some(
+                AlertCursor::decode(c)
+                    .map_err(|_| AppError::bad_request("cursor: not a cursor from this API"))?,
+            ),
+            None => None,
+        };
+        let q = AlertQuery {
+            tenant: auth.0.tenant,
+            min_severity: self.min_severity.map(Into::into),
+            detector: self.detector.clone(),
+            rule_id: self.rule_id.clone(),
+            since: time_param("since", self.since.as_deref())?,
+            until: time_param("until", self.until.as_deref())?,
+            limit: limit + 1,
+            cursor,
+            order: match self.order.unwrap_or_default() {
+                Order::Asc => SortOrder::Asc,
+                Order::Desc => SortOrder::Desc,
+            },
+        };
+        Ok((q, limit))
+    }
+}
+
+/// Alerts of the caller's tenant, filtered and paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "alerts",
+    params(AlertParams),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "A page of alerts", body = AlertPage),
+        (status = 400, description = "A query parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn list_alerts(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(params): ApiQuery<AlertParams>,
+) -> Result<Json<AlertPage>, AppError> {
+    let (query, limit) = params.to_query(&auth)?;
+    let mut alerts = state
+        .timed("list_alerts", state.store.list_alerts(&query))
+        .await?;
+    let more = alerts.len() > limit as usize;
+    alerts.truncate(limit as usize);
+    let next_cursor = match alerts.last() {
+        Some(a) if more => Some(
+            AlertCursor {
+                created_at: a.created_at,
+                id: a.id,
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    Ok(Json(AlertPage {
+        items: alerts.iter().map(AlertDto::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// One alert of the caller's tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/{id}",
+    tag = "alerts",
+    params(("id" = String, Path, description = "Alert id (UUID)")),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The alert", body = AlertDto),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such alert in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_alert(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AlertDto>, AppError> {
+    let not_found = || AppError::not_found(format!("no alert {id:?}"));
+    let alert_id: AlertId = id.parse().map_err(|_| not_found())?;
+    match state
+        .timed("get_alert", state.store.get_alert(p.tenant, alert_id))
+        .await?
+    {
+        Some(a) => Ok(Json(AlertDto::from(&a))),
+        None => Err(not_found()),
+    }
+}

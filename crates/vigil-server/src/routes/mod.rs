@@ -1,0 +1,77 @@
+//! The handlers, one file per resource, and [`build`], which registers them
+//! with their OpenAPI operations.
+
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::AppError;
+use crate::state::{AppState, ServerConfig};
+
+pub(crate) mod alerts;
+pub(crate) mod audit;
+pub(crate) mod changes;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod ingest;
+pub(crate) mod metrics;
+pub(crate) mod openapi;
+pub(crate) mod tokens;
+pub(crate) mod whoami;
+
+/// Every route with its OpenAPI operation. Authorization is added by
+/// `serve::router` from the route table.
+pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
+    let ingest = OpenApiRouter::default()
+        .routes(routes!(ingest::ingest))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(alerts::list_alerts))
+        .routes(routes!(alerts::get_alert))
+        .routes(routes!(events::list_events))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::verify_audit))
+        .routes(routes!(changes::list_changes))
+        .routes(routes!(whoami::whoami))
+        .routes(routes!(openapi::openapi_json))
+        .merge(ingest)
+}
+
+/// The largest page any list route returns.
+pub(crate) const MAX_LIMIT: u32 = 1000;
+
+/// The page size when the client names none.
+pub(crate) const DEFAULT_LIMIT: u32 = 100;
+
+/// Validates a `limit` query parameter (1..=1000, default 100).
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::bad_request(format!(
+            "limit: {n} is not between 1 and {MAX_LIMIT}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits() {
+        assert_eq!(page_limit(None).ok(), Some(100));
+        assert_eq!(page_limit(Some(1000)).ok(), Some(1000));
+        let e = page_limit(Some(0))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("limit"), "{e}");
+        assert!(page_limit(Some(1001)).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! Assembling the router (routes, authorization, metrics, problem details,
+//! tracing) and serving it with graceful shutdown.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+use crate::{auth, error, routes, telemetry};
+
+/// The whole application: every route behind the authorization middleware,
+/// with metrics, request tracing and problem details for every error.
+pub fn router(state: AppState) -> Router {
+    let (api, _doc) = routes::build(&state.config).split_for_parts();
+    api.route_layer(from_fn_with_state(state.clone(), auth::authorize))
+        .route_layer(from_fn(telemetry::label_route))
+        .fallback(error::not_found)
+        .layer(from_fn(error::finalize))
+        .layer(from_fn_with_state(state.clone(), telemetry::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves [`router`] on `listener` until `shutdown` resolves, then stops
+/// accepting and waits for in-flight requests to finish.
+///
+/// # Errors
+///
+/// An I/O error of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "http api listening");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

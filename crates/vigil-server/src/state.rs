@@ -1,0 +1,102 @@
+//! The shared state every handler sees: store, pipeline, clock, config, and
+//! the server's own internals (token cache, metrics registry).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use prometheus_client::registry::Registry;
+use vigil_model::Clock;
+use vigil_pipeline::PipelineHandle;
+use vigil_store::Store;
+
+use crate::auth::TokenCache;
+use crate::telemetry::HttpMetrics;
+
+/// Server limits and tunables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Largest single event (one NDJSON line) accepted, in bytes; longer
+    /// lines are rejected with a line error. By default, 1 MiB.
+    pub max_event_bytes: usize,
+    /// Largest ingest request body as sent (before decompression), in bytes;
+    /// larger bodies get 413. By default, 64 MiB.
+    pub max_body_bytes: usize,
+    /// Largest ingest body after gzip decompression, in bytes; larger ones
+    /// get 413. By default, 256 MiB.
+    pub max_decompressed_bytes: usize,
+    /// How many verified tokens the authentication cache remembers before
+    /// it starts over. By default, 10 000.
+    pub token_cache_entries: usize,
+    /// How long `/readyz` waits for the store to answer. By default, 2 s.
+    pub ready_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_event_bytes: 1 << 20,
+            max_body_bytes: 64 << 20,
+            max_decompressed_bytes: 256 << 20,
+            token_cache_entries: 10_000,
+            ready_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What every handler gets: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Persistence.
+    pub store: Store,
+    /// Where ingested events go.
+    pub pipeline: PipelineHandle,
+    /// The source of "now" (token expiry, receive times).
+    pub clock: Arc<dyn Clock>,
+    /// Limits and tunables.
+    pub config: ServerConfig,
+    pub(crate) inner: Arc<Internals>,
+}
+
+/// Server-owned parts of the state.
+pub(crate) struct Internals {
+    /// Which token secrets argon2 already accepted.
+    pub(crate) tokens: TokenCache,
+    /// HTTP request and auth metrics.
+    pub(crate) http: HttpMetrics,
+    /// Everything `/metrics` exposes: the pipeline's metrics and ours.
+    pub(crate) registry: Registry,
+    /// The OpenAPI document, serialized once.
+    pub(crate) openapi_json: Bytes,
+}
+
+impl AppState {
+    /// Builds the state and the metrics registry (the pipeline's metrics
+    /// plus the server's own).
+    pub fn new(
+        store: Store,
+        pipeline: PipelineHandle,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+    ) -> Self {
+        let mut registry = Registry::default();
+        pipeline.metrics().register(&mut registry);
+        let http = HttpMetrics::default();
+        http.register(&mut registry);
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let tokens = TokenCache::new(config.token_cache_entries, parallel);
+        let openapi_json = Bytes::from(crate::openapi::openapi().to_json().unwrap_or_default());
+        Self {
+            store,
+            pipeline,
+            clock,
+            config,
+            inner: Arc::new(Internals {
+                tokens,
+                http,
+                registry,
+                openapi_json,
+            }),
+        }
+    }
+}
