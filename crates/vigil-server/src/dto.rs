@@ -8,6 +8,7 @@ use vigil_model::{Alert, Principal, Role, Severity, Timestamp};
 
 /// A role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Role)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum RoleDto {
     /// Everything, including tokens.
@@ -48,6 +49,7 @@ impl From<RoleDto> for Role {
 
 /// An alert severity, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Severity)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum SeverityDto {
     /// Informational.
@@ -93,6 +95,7 @@ pub(crate) fn time(t: Timestamp) -> String {
 
 /// Liveness answer.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Health)]
 pub(crate) struct HealthDto {
     /// Always `ok`.
     pub status: String,
@@ -100,6 +103,7 @@ pub(crate) struct HealthDto {
 
 /// The entities an alert is about.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Entities)]
 pub(crate) struct EntitiesDto {
     /// `host.name`.
     pub host: Option<String>,
@@ -113,6 +117,7 @@ pub(crate) struct EntitiesDto {
 
 /// An alert.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Alert)]
 pub(crate) struct AlertDto {
     /// Alert id (UUID).
     pub id: String,
@@ -180,6 +185,7 @@ pub(crate) struct AlertPage {
 
 /// A stored event.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Event)]
 pub(crate) struct EventDto {
     /// Position in the event log.
     pub seq: i64,
@@ -227,6 +233,7 @@ pub(crate) struct EventPage {
 
 /// An API token, without its secret.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Token)]
 pub(crate) struct TokenDto {
     /// Token id (the 16 hex digits after `vgl_`).
     pub id: String,
@@ -297,6 +304,7 @@ pub(crate) struct CreatedToken {
 
 /// An audit-log entry.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AuditEntry)]
 pub(crate) struct AuditEntryDto {
     /// Position in the audit chain.
     pub seq: i64,
@@ -346,6 +354,7 @@ pub(crate) struct AuditPage {
 
 /// The first broken link of the audit chain.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = BrokenLink)]
 pub(crate) struct BrokenLinkDto {
     /// The entry whose hash does not check out.
     pub seq: i64,
@@ -355,6 +364,7 @@ pub(crate) struct BrokenLinkDto {
 
 /// The result of re-checking the audit hash chain.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = AuditVerification)]
 pub(crate) struct AuditVerificationDto {
     /// True if every entry checked out.
     pub ok: bool,
@@ -379,6 +389,7 @@ impl From<&vigil_store::AuditVerification> for AuditVerificationDto {
 
 /// One entry of the change feed.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Change)]
 pub(crate) struct ChangeDto {
     /// Position in the change feed.
     pub seq: i64,
@@ -420,6 +431,7 @@ pub(crate) struct ChangePage {
 
 /// The caller.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = Whoami)]
 pub(crate) struct WhoamiDto {
     /// `token`, `user`, …
     pub kind: String,
@@ -447,6 +459,7 @@ impl From<&Principal> for WhoamiDto {
 
 /// One rejected ingest line.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(as = LineError)]
 pub(crate) struct LineErrorDto {
     /// 1-based line number in the (decompressed) body.
     pub line: u64,

@@ -50,6 +50,7 @@ pub(crate) enum ErrorKind {
     Forbidden,
     NotFound,
     MethodNotAllowed,
+    Conflict,
     PayloadTooLarge,
     UnsupportedMediaType,
     Unavailable,
@@ -73,6 +74,7 @@ impl ErrorKind {
                 "method-not-allowed",
                 "Method not allowed",
             ),
+            ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ErrorKind::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -103,6 +105,7 @@ impl ErrorKind {
             StatusCode::FORBIDDEN => ErrorKind::Forbidden,
             StatusCode::NOT_FOUND => ErrorKind::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ErrorKind::MethodNotAllowed,
+            StatusCode::CONFLICT => ErrorKind::Conflict,
             StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorKind::UnsupportedMediaType,
             StatusCode::SERVICE_UNAVAILABLE => ErrorKind::Unavailable,
@@ -192,8 +195,11 @@ impl fmt::Display for AppError {
 impl From<vigil_store::Error> for AppError {
     fn from(e: vigil_store::Error) -> Self {
         match e {
-            vigil_store::Error::NotFound => AppError::not_found("no such object"),
+            vigil_store::Error::NotFound(_) => AppError::not_found("no such object"),
             vigil_store::Error::Invalid(msg) => AppError::bad_request(msg),
+            vigil_store::Error::Conflict { .. } => {
+                AppError::new(ErrorKind::Conflict, "the object already exists")
+            }
             other => AppError::internal(other),
         }
     }
@@ -431,10 +437,13 @@ mod tests {
 
     #[test]
     fn store_errors_map_to_kinds() {
-        assert_eq!(
-            AppError::from(vigil_store::Error::NotFound).kind(),
-            ErrorKind::NotFound
-        );
+        let not_found = vigil_store::Error::NotFound("get_alert".into());
+        assert_eq!(AppError::from(not_found).kind(), ErrorKind::NotFound);
+        let conflict = vigil_store::Error::Conflict {
+            op: "create_token",
+            msg: "UNIQUE".into(),
+        };
+        assert_eq!(AppError::from(conflict).kind(), ErrorKind::Conflict);
         assert_eq!(
             AppError::from(vigil_store::Error::Invalid("x".into())).kind(),
             ErrorKind::BadRequest

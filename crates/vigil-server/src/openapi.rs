@@ -93,10 +93,10 @@ fn annotate_roles(api: &mut OpenApiDoc) {
         let Some(op) = operation_mut(item, &rule.method) else {
             continue;
         };
-        let roles: Vec<&str> = match rule.access {
-            Access::Public => Vec::new(),
-            Access::Roles(roles) => roles.iter().map(|r| r.as_str()).collect(),
+        let Access::Roles(roles) = rule.access else {
+            continue;
         };
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         let ext = ExtensionsBuilder::new()
             .add("x-vigil-roles", serde_json::json!(roles))
             .build();

@@ -47,6 +47,7 @@ pub(crate) struct AlertParams {
     #[param(format = DateTime)]
     until: Option<String>,
     /// Sort order by creation time; by default, newest first.
+    #[param(inline)]
     order: Option<Order>,
 }
 

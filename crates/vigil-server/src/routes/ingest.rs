@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use vigil_ingest::{InputFormat, ParseOptions};
-use vigil_pipeline::PipelineError;
 
 use crate::auth::Auth;
 use crate::dto::{IngestResult, LineErrorDto};
@@ -55,14 +54,25 @@ impl From<Format> for InputFormat {
 #[into_params(parameter_in = Query)]
 pub(crate) struct IngestParams {
     /// Input format; by default, `json`.
+    #[param(inline)]
     format: Option<Format>,
     /// Source label stored with each event; by default, `http`.
     source: Option<String>,
 }
 
 /// Accepted `Content-Type`s (parameters such as `charset` are ignored);
-/// none at all is accepted too.
-const MEDIA_TYPES: &[&str] = &["application/x-ndjson", "application/json", "text/plain"];
+/// none at all is accepted too. `application/x-www-form-urlencoded` is what
+/// `curl --data-binary` sends unless told otherwise, and the octet-stream
+/// and gzip types are what shippers send for compressed bodies.
+const MEDIA_TYPES: &[&str] = &[
+    "application/x-ndjson",
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/octet-stream",
+    "application/gzip",
+    "application/x-gzip",
+];
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), AppError> {
     let Some(v) = headers.get(header::CONTENT_TYPE) else {
@@ -127,9 +137,9 @@ fn body_error(rej: BytesRejection, max: usize) -> AppError {
     }
 }
 
-fn pipeline_error(e: PipelineError) -> AppError {
+fn pipeline_error(e: vigil_pipeline::Error) -> AppError {
     match e {
-        PipelineError::ShuttingDown => {
+        vigil_pipeline::Error::ShuttingDown => {
             AppError::unavailable("the server is shutting down; retry later")
         }
         other => AppError::internal(other),

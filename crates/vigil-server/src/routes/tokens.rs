@@ -77,6 +77,7 @@ fn validate(req: &CreateToken, now: Timestamp) -> Result<(String, Option<Timesta
         (status = 400, description = "The request body is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A token with this name already exists", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -1,0 +1,313 @@
+//! The authorization matrix: every route of the route table × {anonymous,
+//! each role}, on the real router, store and pipeline. A route added to the
+//! server without a row here (or without a row in the route table) fails.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use base64::Engine as _;
+use common::{Reply, TestApp};
+use vigil_model::{Role, TenantId};
+use vigil_server::{Access, ROUTES, RouteRule};
+
+/// How the matrix calls a route, and what an allowed role gets back.
+struct Case {
+    uri: String,
+    body: Vec<u8>,
+    content_type: Option<&'static str>,
+    allowed: StatusCode,
+}
+
+fn get(uri: &str, allowed: StatusCode) -> Case {
+    Case {
+        uri: uri.to_owned(),
+        body: Vec::new(),
+        content_type: None,
+        allowed,
+    }
+}
+
+/// The matrix row of a route. Every route in the table must have one.
+fn case(rule: &RouteRule) -> Case {
+    const RANDOM_ALERT: &str = "0190f1c2-0000-7000-8000-000000000000";
+    const RANDOM_TOKEN: &str = "0123456789abcdef";
+    match (rule.method.as_str(), rule.path) {
+        ("GET", "/healthz") => get("/healthz", StatusCode::OK),
+        ("GET", "/readyz") => get("/readyz", StatusCode::OK),
+        ("GET", "/metrics") => get("/metrics", StatusCode::OK),
+        ("POST", "/api/v1/ingest") => Case {
+            uri: "/api/v1/ingest".into(),
+            body: b"{\"message\":\"matrix\"}\n".to_vec(),
+            content_type: Some("application/x-ndjson"),
+            allowed: StatusCode::OK,
+        },
+        ("GET", "/api/v1/alerts") => get("/api/v1/alerts", StatusCode::OK),
+        ("GET", "/api/v1/alerts/{id}") => get(
+            &format!("/api/v1/alerts/{RANDOM_ALERT}"),
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/api/v1/events") => get("/api/v1/events", StatusCode::OK),
+        ("GET", "/api/v1/tokens") => get("/api/v1/tokens", StatusCode::OK),
+        ("POST", "/api/v1/tokens") => Case {
+            uri: "/api/v1/tokens".into(),
+            body: br#"{"name":"matrix","role":"viewer"}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::CREATED,
+        },
+        ("DELETE", "/api/v1/tokens/{id}") => get(
+            &format!("/api/v1/tokens/{RANDOM_TOKEN}"),
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/api/v1/audit") => get("/api/v1/audit", StatusCode::OK),
+        ("GET", "/api/v1/audit/verify") => get("/api/v1/audit/verify", StatusCode::OK),
+        ("GET", "/api/v1/changes") => get("/api/v1/changes", StatusCode::OK),
+        ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
+        ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
+        (m, p) => panic!(
+            "route {m} {p} has no row in the authorization matrix; add one to tests/authz.rs"
+        ),
+    }
+}
+
+async fn call(app: &TestApp, rule: &RouteRule, c: &Case, auth: Option<String>) -> Reply {
+    let mut b = Request::builder().method(rule.method.clone()).uri(&c.uri);
+    if let Some(a) = auth {
+        b = b.header(header::AUTHORIZATION, a);
+    }
+    if let Some(ct) = c.content_type {
+        b = b.header(header::CONTENT_TYPE, ct);
+    }
+    app.send(b.body(Body::from(c.body.clone())).expect("request"))
+        .await
+}
+
+fn assert_challenge(r: &Reply) {
+    let challenges: Vec<_> = r.headers.get_all(header::WWW_AUTHENTICATE).iter().collect();
+    assert!(
+        challenges
+            .iter()
+            .any(|v| v.as_bytes().starts_with(b"Bearer realm=\"vigil\"")),
+        "{challenges:?}"
+    );
+    assert!(
+        challenges
+            .iter()
+            .any(|v| v.as_bytes().starts_with(b"Basic ")),
+        "{challenges:?}"
+    );
+}
+
+#[test]
+fn route_table_and_openapi_list_the_same_routes() {
+    let doc = serde_json::to_value(vigil_server::openapi()).expect("openapi json");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            if ["get", "post", "put", "delete", "patch", "head", "options"]
+                .contains(&method.as_str())
+            {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let table: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    assert_eq!(
+        table, documented,
+        "the route table and the served routes differ"
+    );
+    for rule in ROUTES {
+        let _ = case(rule); // every route has a matrix row
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_by_every_principal() {
+    let app = TestApp::start().await;
+    let mut checked = 0;
+    for rule in ROUTES {
+        let c = case(rule);
+        let what = format!("{} {}", rule.method, rule.path);
+
+        let r = call(&app, rule, &c, None).await;
+        if rule.access == Access::Public {
+            assert_eq!(r.status, c.allowed, "anonymous on {what}: {}", r.text());
+        } else {
+            r.problem(401);
+            assert_challenge(&r);
+        }
+        checked += 1;
+
+        for role in Role::ALL {
+            let r = call(&app, rule, &c, Some(format!("Bearer {}", app.token(role)))).await;
+            let want = if rule.access.allows(role) {
+                c.allowed
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(r.status, want, "{role} on {what}: {}", r.text());
+            if want == StatusCode::FORBIDDEN {
+                r.problem(403);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, ROUTES.len() * (1 + Role::ALL.len()));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explicit_cases() {
+    let app = TestApp::start().await;
+
+    // No token → 401 with a challenge.
+    let r = app
+        .call(Method::GET, "/api/v1/alerts", None, Body::empty())
+        .await;
+    r.problem(401);
+    assert_challenge(&r);
+
+    // A viewer may not send events.
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/ingest",
+            Some(app.token(Role::Viewer)),
+            Body::from("{}\n"),
+        )
+        .await;
+    r.problem(403);
+
+    // An ingest token may not read alerts.
+    app.get("/api/v1/alerts", Role::Ingest).await.problem(403);
+
+    // Garbage, unknown ids and wrong secrets are all the same 401.
+    let admin = app.token(Role::Admin).to_owned();
+    let (id_part, _) = admin.rsplit_once('_').expect("token has a secret part");
+    for bad in [
+        "nonsense",
+        "vgl_ffffffffffffffff_secret",
+        &format!("{id_part}_wrongsecret"),
+    ] {
+        let r = app
+            .call(Method::GET, "/api/v1/whoami", Some(bad), Body::empty())
+            .await;
+        r.problem(401);
+    }
+    // The right token still works after a wrong secret was tried for its id.
+    assert_eq!(
+        app.get("/api/v1/whoami", Role::Admin).await.status,
+        StatusCode::OK
+    );
+
+    // The Splunk scheme is not accepted on /api/v1.
+    let req = Request::get("/api/v1/whoami")
+        .header(header::AUTHORIZATION, format!("Splunk {admin}"))
+        .body(Body::empty())
+        .expect("request");
+    app.send(req).await.problem(401);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_with_the_token_as_password() {
+    let app = TestApp::start().await;
+    let creds = base64::engine::general_purpose::STANDARD
+        .encode(format!("taxii-client:{}", app.token(Role::Feed)));
+    let req = Request::get("/api/v1/whoami")
+        .header(header::AUTHORIZATION, format!("Basic {creds}"))
+        .body(Body::empty())
+        .expect("request");
+    let r = app.send(req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let who = r.json();
+    assert_eq!(who["role"], "feed");
+    assert_eq!(who["name"], "feed");
+    assert_eq!(who["kind"], "token");
+    assert_eq!(who["tenant"], TenantId::DEFAULT.to_string());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_token_is_refused_at_once() {
+    let app = TestApp::start().await;
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/tokens",
+            Some(app.token(Role::Admin)),
+            Body::from(r#"{"name":"shipper","role":"ingest"}"#),
+        )
+        .await;
+    // The body has no Content-Type: axum's JSON extractor wants one.
+    created.problem(415);
+
+    let req = Request::post("/api/v1/tokens")
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", app.token(Role::Admin)),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"name":"shipper","role":"ingest"}"#))
+        .expect("request");
+    let created = app.send(req).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let v = created.json();
+    let token = v["token"].as_str().expect("plaintext token").to_owned();
+    let id = v["id"].as_str().expect("id").to_owned();
+
+    // Verified once (argon2), then served from the cache.
+    for _ in 0..3 {
+        let r = app
+            .call(Method::GET, "/api/v1/whoami", Some(&token), Body::empty())
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(app.token(Role::Admin)),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let r = app
+        .call(Method::GET, "/api/v1/whoami", Some(&token), Body::empty())
+        .await;
+    r.problem(401);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_token_is_refused() {
+    let app = TestApp::start().await;
+    let by = vigil_model::Principal::system("test");
+    let now = vigil_model::Clock::now(app.clock.as_ref());
+    let (_, token) = app
+        .store
+        .create_token(
+            TenantId::DEFAULT,
+            "short",
+            Role::Viewer,
+            Some(now.add_micros(3_600_000_000)),
+            &by,
+            now,
+        )
+        .await
+        .expect("create token");
+    let r = app
+        .call(Method::GET, "/api/v1/whoami", Some(&token), Body::empty())
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    app.clock.advance_micros(2 * 3_600_000_000);
+    app.call(Method::GET, "/api/v1/whoami", Some(&token), Body::empty())
+        .await
+        .problem(401);
+    app.stop().await;
+}

@@ -1,0 +1,139 @@
+//! The OpenAPI document: generated from the code, pinned as a golden file
+//! (`UPDATE_EXPECT=1 cargo test -p vigil-server --test openapi` rewrites it;
+//! review the diff), and checked against the route table: every route is
+//! documented with the security its table row demands.
+
+use vigil_server::{Access, ROUTES};
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+
+fn doc() -> serde_json::Value {
+    serde_json::to_value(vigil_server::openapi()).expect("openapi serialises")
+}
+
+#[test]
+fn document_matches_the_golden_file() {
+    let text = serde_json::to_string_pretty(&doc()).expect("json") + "\n";
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(GOLDEN, &text).expect("write golden openapi.json");
+        return;
+    }
+    let golden = std::fs::read_to_string(GOLDEN).unwrap_or_default();
+    assert!(
+        golden == text,
+        "the OpenAPI document changed; run `UPDATE_EXPECT=1 cargo test -p vigil-server --test openapi` and review the diff of {GOLDEN}"
+    );
+}
+
+#[test]
+fn every_route_is_documented_with_its_security() {
+    let doc = doc();
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer", "{schemes}");
+    assert_eq!(schemes["basic"]["scheme"], "basic", "{schemes}");
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+
+    for rule in ROUTES {
+        let what = format!("{} {}", rule.method, rule.path);
+        let op = &doc["paths"][rule.path][rule.method.as_str().to_lowercase()];
+        assert!(op.is_object(), "{what} is not in the OpenAPI document");
+        let responses = op["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{what} has no responses"));
+        assert!(
+            responses.keys().any(|k| k.starts_with('2')),
+            "{what}: no success response"
+        );
+        let security: Vec<String> = op["security"]
+            .as_array()
+            .map(|reqs| {
+                reqs.iter()
+                    .flat_map(|r| r.as_object().into_iter().flat_map(|o| o.keys().cloned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        match rule.access {
+            Access::Public => {
+                assert!(
+                    security.is_empty(),
+                    "{what} is public but documents security {security:?}"
+                );
+                assert!(
+                    doc.get("security").is_none(),
+                    "no global security requirement"
+                );
+            }
+            Access::Roles(roles) => {
+                assert_eq!(security, ["bearer", "basic"], "{what}");
+                for status in ["401", "403"] {
+                    let r = &responses
+                        .get(status)
+                        .unwrap_or_else(|| panic!("{what} lacks {status}"));
+                    assert!(
+                        r["content"]["application/problem+json"].is_object(),
+                        "{what} {status}: {r}"
+                    );
+                }
+                let documented: Vec<_> = op["x-vigil-roles"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                let want: Vec<_> = roles
+                    .iter()
+                    .map(|r| serde_json::json!(r.as_str()))
+                    .collect();
+                assert_eq!(documented, want, "{what}: x-vigil-roles");
+            }
+        }
+    }
+    // Route-specific errors.
+    let ingest = &doc["paths"]["/api/v1/ingest"]["post"]["responses"];
+    for status in ["400", "413", "503"] {
+        assert!(
+            ingest[status]["content"]["application/problem+json"].is_object(),
+            "ingest {status}"
+        );
+    }
+    assert!(doc["paths"]["/api/v1/alerts/{id}"]["get"]["responses"]["404"].is_object());
+    assert!(doc["paths"]["/api/v1/alerts"]["get"]["responses"]["400"].is_object());
+    assert!(doc["paths"]["/readyz"]["get"]["responses"]["503"].is_object());
+}
+
+fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => out.push(r.to_owned()),
+                    _ => collect_refs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_reference_resolves() {
+    let doc = doc();
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected ref {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling reference {r}"
+        );
+    }
+}
