@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -26,8 +26,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use vigil_model::{Principal, PrincipalKind};
 
-use crate::error::AppError;
-use crate::roles::{Access, rule_for};
+use crate::error::{AppError, ErrorKind};
+use crate::roles::{Access, ROUTES, rule_for};
 use crate::state::AppState;
 
 /// An `Authorization` scheme.
@@ -219,11 +219,10 @@ pub(crate) async fn authorize(
         return AppError::internal("authorize ran without a matched path").into_response();
     };
     let Some(rule) = rule_for(req.method(), &path) else {
-        return AppError::internal(format!(
-            "{} {path} is missing from the route table",
-            req.method()
-        ))
-        .into_response();
+        // Axum runs route layers for unsupported methods too (its 405
+        // fallback). A method without a row is refused before any handler
+        // runs, so a handler added without a row is unreachable, not open.
+        return method_not_allowed(&path);
     };
     let Access::Roles(_) = rule.access else {
         return next.run(req).await;
@@ -245,6 +244,24 @@ pub(crate) async fn authorize(
     next.run(req).await
 }
 
+/// 405 with the `Allow` header listing the methods the table has for `path`.
+fn method_not_allowed(path: &str) -> Response {
+    let allow: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.method.as_str())
+        .collect();
+    let mut res = AppError::new(
+        ErrorKind::MethodNotAllowed,
+        format!("method not allowed on {path}"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
+}
+
 /// The authenticated principal of a request, put there by [`authorize`].
 #[derive(Debug, Clone)]
 pub(crate) struct Auth(pub Principal);
@@ -264,8 +281,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
 
     fn check(header: Option<&str>, expect: Result<(Scheme, &str), AuthFailure>) {

@@ -11,7 +11,7 @@ use vigil_store::{AlertCursor, AlertQuery, SortOrder};
 use crate::auth::Auth;
 use crate::dto::{AlertDto, AlertPage, SeverityDto};
 use crate::error::{ApiPath, ApiQuery, AppError, Problem};
-use crate::routes::page_limit;
+use crate::routes::{MAX_LIMIT, page_limit};
 use crate::state::AppState;
 
 /// Sort order by creation time.
@@ -59,6 +59,12 @@ fn time_param(name: &str, v: Option<&str>) -> Result<Option<Timestamp>, AppError
     .transpose()
 }
 
+/// How many rows to ask the store for: one more than the page, within the
+/// store's maximum (the same as ours).
+fn fetch_limit(limit: u32) -> u32 {
+    (limit + 1).min(MAX_LIMIT)
+}
+
 impl AlertParams {
     /// The store query for the caller's tenant; asks for one extra row to
     /// know whether there is a next page.
@@ -78,7 +84,7 @@ impl AlertParams {
             rule_id: self.rule_id.clone(),
             since: time_param("since", self.since.as_deref())?,
             until: time_param("until", self.until.as_deref())?,
-            limit: limit + 1,
+            limit: fetch_limit(limit),
             cursor,
             order: match self.order.unwrap_or_default() {
                 Order::Asc => SortOrder::Asc,
@@ -112,7 +118,11 @@ pub(crate) async fn list_alerts(
     let mut alerts = state
         .timed("list_alerts", state.store.list_alerts(&query))
         .await?;
-    let more = alerts.len() > limit as usize;
+    // One extra row tells whether a next page exists; at the maximum page
+    // size the store returns no extra row, so a full page gets a cursor
+    // (whose page may be empty).
+    let more = alerts.len() > limit as usize
+        || (fetch_limit(limit) == limit && alerts.len() == limit as usize);
     alerts.truncate(limit as usize);
     let next_cursor = match alerts.last() {
         Some(a) if more => Some(
