@@ -104,7 +104,7 @@ pub async fn append_is_all_or_nothing(s: Store) {
 
 pub async fn list_events_pages_newest_first(s: Store) {
     s.create_tenant(OTHER, "acme", t(0)).await.expect("tenant");
-    let mut batch: Vec<_> = (0..25)
+    let mut batch: Vec<_> = (0..25usize)
         .map(|n| {
             event(
                 if n.is_multiple_of(5) {
