@@ -85,7 +85,10 @@ impl_both! {
                         .push_bind(Json(c.payload));
                 });
                 qb.push(" RETURNING seq");
-                let out = qb.build().fetch_all(&mut *conn).await.map_err(db(OP))?;
+                let out = qb
+                    .build()
+                    .persistent(chunk.len() == CHUNK)
+                    .fetch_all(&mut *conn).await.map_err(db(OP))?;
                 let mut chunk_seqs = out
                     .iter()
                     .map(|r| r.int("changes", "seq"))

@@ -24,7 +24,11 @@ pub struct DetectionCommit<'a> {
     pub upto_seq: i64,
     /// Alerts raised; already-stored ids are skipped.
     pub alerts: &'a [Alert],
-    /// Side effects, each recorded as a change-feed row.
+    /// Side effects, each recorded as a change-feed row (object type
+    /// `kind`, id `key`, op `create`). They are not deduplicated: the
+    /// checkpoint guarantees a range of events is committed once. The row's
+    /// tenant is the payload's `"tenant"` field when it holds a tenant id,
+    /// else the first alert's tenant, else the default tenant.
     pub effects: &'a [Effect],
     /// Detector snapshots: (detector id, state bytes).
     pub states: &'a [(String, Vec<u8>)],
@@ -99,7 +103,12 @@ impl Store {
                         .push_bind(Json(&a.event));
                 });
                 qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-                let rows = qb.build().fetch_all(tx.conn()).await.map_err(db(OP))?;
+                let rows = qb
+                    .build()
+                    .persistent(chunk.len() == ALERT_CHUNK)
+                    .fetch_all(tx.conn())
+                    .await
+                    .map_err(db(OP))?;
                 for r in &rows {
                     inserted.insert(r.text("alerts", "id")?);
                 }

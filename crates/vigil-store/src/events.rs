@@ -96,7 +96,14 @@ impl Store {
                         .push_bind(&ev.raw[..]);
                 });
                 qb.push(" RETURNING id, seq");
-                let rows = qb.build().fetch_all(tx.conn()).await.map_err(db(OP))?;
+                // Only full chunks (the repeated shape) go to the statement
+                // cache; odd-sized tails would churn it.
+                let rows = qb
+                    .build()
+                    .persistent(chunk.len() == APPEND_CHUNK)
+                    .fetch_all(tx.conn())
+                    .await
+                    .map_err(db(OP))?;
                 let mut by_id = HashMap::with_capacity(rows.len());
                 for r in &rows {
                     by_id.insert(r.text("events", "id")?, r.int("events", "seq")?);

@@ -194,6 +194,7 @@ suite! {
         audit_detects_edited_row,
         audit_detects_deleted_row,
         audit_detects_deleted_tail,
+        audit_detects_reordered_rows,
         change_feed_in_order,
         jobs_lease_expiry_and_stale_completion,
         jobs_one_shot_and_upsert_keeps_schedule,
@@ -258,4 +259,86 @@ async fn postgres_schema_names_are_validated() {
         let r = Store::open_postgres_schema("postgres://nobody@127.0.0.1:1/x", bad).await;
         assert!(matches!(r, Err(vigil_store::Error::Invalid(_))), "{bad:?}");
     }
+}
+
+/// Every public async method returns a `Send` future (servers hold them in
+/// spawned tasks and axum handlers). Type-checked only, never run.
+#[allow(dead_code, clippy::too_many_lines)]
+fn store_futures_are_send(s: &Store, events: &mut [vigil_model::Event]) {
+    use vigil_model::{Principal, Role, TenantId, Timestamp};
+    use vigil_store::*;
+    fn send<T: Send>(_: &T) {}
+    let (t0, d) = (Timestamp::from_secs(0), TenantId::DEFAULT);
+    let p = Principal::system("x");
+    let key = SecretKey::from_bytes([0; 32]);
+    let spec = JobSpec {
+        name: String::new(),
+        kind: String::new(),
+        interval_secs: None,
+        next_run: t0,
+        payload: serde_json::Value::Null,
+        tenant: d,
+    };
+    let lease = JobLease {
+        name: String::new(),
+        kind: String::new(),
+        payload: serde_json::Value::Null,
+        tenant: d,
+        lease_token: String::new(),
+        lease_until: t0,
+        attempts: 0,
+    };
+    let c = DetectionCommit {
+        consumer: "",
+        upto_seq: 0,
+        alerts: &[],
+        effects: &[],
+        states: &[],
+        at: t0,
+    };
+    let a = NewAudit {
+        tenant: d,
+        principal: &p,
+        action: "",
+        target: "",
+        details: serde_json::Value::Null,
+        at: t0,
+    };
+    send(&Store::open(""));
+    send(&s.migrate(&[]));
+    send(&s.ping());
+    send(&s.close());
+    send(&s.append_events(events));
+    send(&s.events_after(0, 1));
+    send(&s.list_events(d, 1, None));
+    send(&s.count_events(None));
+    send(&s.max_event_seq());
+    send(&s.purge_events(t0));
+    send(&s.checkpoint(""));
+    send(&s.commit_detections(&c));
+    send(&s.load_detector_state("", ""));
+    send(&s.list_alerts(&AlertQuery::default()));
+    send(&s.get_alert(d, vigil_model::AlertId::derive("", "", "")));
+    send(&s.count_alerts(None));
+    send(&s.create_token(d, "", Role::Admin, None, &p, t0));
+    send(&s.find_token(""));
+    send(&s.list_tokens(d));
+    send(&s.revoke_token(d, "", &p, t0));
+    send(&s.count_active_tokens());
+    send(&s.audit(&a));
+    send(&s.list_audit(d, 0, 1));
+    send(&s.verify_audit());
+    send(&s.changes_after(0, 1));
+    send(&s.record_change(d, "", "", "", &serde_json::Value::Null, t0));
+    send(&s.upsert_job(&spec));
+    send(&s.claim_due_jobs("", t0, 1, 1));
+    send(&s.renew_lease(&lease, t0, 1));
+    send(&s.complete_job(&lease, t0, Ok(())));
+    send(&s.list_jobs());
+    send(&s.put_secret(&key, d, "", b"", t0));
+    send(&s.get_secret(&key, d, ""));
+    send(&s.list_secrets(d));
+    send(&s.delete_secret(d, ""));
+    send(&s.create_tenant(d, "", t0));
+    send(&s.list_tenants());
 }

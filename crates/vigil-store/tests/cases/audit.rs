@@ -116,3 +116,20 @@ pub async fn two_servers_audit_chain_stays_linear(a: Store, b: Store) {
     assert_eq!(v.checked, 40);
     assert!(v.is_intact(), "{v:?}");
 }
+
+pub async fn audit_detects_reordered_rows(s: Store) {
+    append(&s, 5).await;
+    // Swap entries 2 and 3 (three steps: seq is the primary key).
+    s.raw_execute("UPDATE audit_log SET seq = -2 WHERE seq = 2")
+        .await
+        .expect("move");
+    s.raw_execute("UPDATE audit_log SET seq = 2 WHERE seq = 3")
+        .await
+        .expect("move");
+    s.raw_execute("UPDATE audit_log SET seq = 3 WHERE seq = -2")
+        .await
+        .expect("move");
+    let v = s.verify_audit().await.expect("verify");
+    assert_eq!(v.first_broken.map(|b| b.seq), Some(2));
+    assert_eq!(v.checked, 1);
+}
