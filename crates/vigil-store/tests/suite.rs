@@ -202,6 +202,7 @@ suite! {
         secrets_wrong_key_is_crypto_error,
     ],
     two: [
+        two_servers_migrate_concurrently,
         two_servers_claim_disjoint_jobs,
         two_servers_audit_chain_stays_linear,
         two_servers_append_events_concurrently,

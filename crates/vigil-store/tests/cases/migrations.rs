@@ -118,3 +118,24 @@ pub async fn default_tenant_and_tenant_conflicts(s: Store) {
     ));
     assert_eq!(s.list_tenants().await.expect("tenants").len(), 2);
 }
+
+pub async fn two_servers_migrate_concurrently(a: Store, b: Store) {
+    let ext = Migration {
+        version: 20002,
+        name: "concurrent",
+        sqlite: "CREATE TABLE test_concurrent (id BIGINT)",
+        postgres: "CREATE TABLE test_concurrent (id BIGINT)",
+    };
+    let list = [EXT, ext];
+    let (ra, rb) = tokio::join!(a.migrate(&list), b.migrate(&list));
+    ra.expect("server a");
+    rb.expect("server b");
+    let versions: Vec<i64> = a
+        .applied_migrations()
+        .await
+        .expect("applied")
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(versions, [10001, 20001, 20002], "each applied once");
+}
