@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use prometheus_client::registry::Registry;
+use tokio::sync::Semaphore;
 use vigil_model::Clock;
 use vigil_pipeline::PipelineHandle;
 use vigil_store::Store;
@@ -25,6 +26,9 @@ pub struct ServerConfig {
     /// Largest ingest body after gzip decompression, in bytes; larger ones
     /// get 413. By default, 256 MiB.
     pub max_decompressed_bytes: usize,
+    /// How many ingest requests may buffer, decompress and parse their
+    /// bodies at once; more wait their turn. By default, 8.
+    pub max_concurrent_ingest: usize,
     /// How many verified tokens the authentication cache remembers before
     /// it starts over. By default, 10 000.
     pub token_cache_entries: usize,
@@ -38,6 +42,7 @@ impl Default for ServerConfig {
             max_event_bytes: 1 << 20,
             max_body_bytes: 64 << 20,
             max_decompressed_bytes: 256 << 20,
+            max_concurrent_ingest: 8,
             token_cache_entries: 10_000,
             ready_timeout: Duration::from_secs(2),
         }
@@ -62,6 +67,8 @@ pub struct AppState {
 pub(crate) struct Internals {
     /// Which token secrets argon2 already accepted.
     pub(crate) tokens: TokenCache,
+    /// Permits for concurrent ingest bodies.
+    pub(crate) ingest_permits: Semaphore,
     /// HTTP request and auth metrics.
     pub(crate) http: HttpMetrics,
     /// Everything `/metrics` exposes: the pipeline's metrics and ours.
@@ -85,6 +92,7 @@ impl AppState {
         http.register(&mut registry);
         let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
         let tokens = TokenCache::new(config.token_cache_entries, parallel);
+        let ingest_permits = Semaphore::new(config.max_concurrent_ingest.max(1));
         let openapi_json = Bytes::from(crate::openapi::openapi().to_json().unwrap_or_default());
         Self {
             store,
@@ -93,6 +101,7 @@ impl AppState {
             config,
             inner: Arc::new(Internals {
                 tokens,
+                ingest_permits,
                 http,
                 registry,
                 openapi_json,

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -154,9 +154,8 @@ fn pipeline_error(e: vigil_pipeline::Error) -> AppError {
     tag = "ingest",
     params(IngestParams),
     request_body(
-        content = String,
         description = "Newline-delimited events; may be gzip-compressed (`Content-Encoding: gzip` or detected)",
-        content_type = "application/x-ndjson"
+        content((String = "application/x-ndjson"), (String = "text/plain"))
     ),
     security(("bearer" = []), ("basic" = [])),
     responses(
@@ -173,14 +172,23 @@ pub(crate) async fn ingest(
     State(state): State<AppState>,
     Auth(p): Auth,
     ApiQuery(params): ApiQuery<IngestParams>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<Json<IngestResult>, AppError> {
-    check_content_type(&headers)?;
-    let gzip = declared_gzip(&headers)?;
+    check_content_type(req.headers())?;
+    let gzip = declared_gzip(req.headers())?;
     let source = source_label(params.source)?;
     let format: InputFormat = params.format.unwrap_or_default().into();
-    let body = body.map_err(|rej| body_error(rej, state.config.max_body_bytes))?;
+    // Bodies are buffered, decompressed and parsed whole: bound how many
+    // requests do that at once before reading the body. Later requests wait.
+    let _permit = state
+        .inner
+        .ingest_permits
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
+    let body = Bytes::from_request(req, &state)
+        .await
+        .map_err(|rej| body_error(rej, state.config.max_body_bytes))?;
     let max_out = state.config.max_decompressed_bytes;
     let registry = state.pipeline.registry().clone();
     let opts = ParseOptions {
