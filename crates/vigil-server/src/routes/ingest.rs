@@ -254,7 +254,7 @@ fn gunzip_error(e: vigil_ingest::Error, max: usize) -> AppError {
             ErrorKind::PayloadTooLarge,
             format!("the decompressed body exceeds {max} bytes"),
         ),
-        other => AppError::bad_request(format!("the body is not valid gzip: {other}")),
+        other => AppError::bad_request(format!("the body is not decodable: {other}")),
     }
 }
 
