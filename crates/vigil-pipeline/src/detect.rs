@@ -76,7 +76,8 @@ pub(crate) async fn run(mut st: DetectStage) -> Result<()> {
         }
     }
     // Drained: write the final state (the checkpoint is already current).
-    commit(&mut st, st.checkpoint, Vec::new(), Vec::new()).await?;
+    let upto = st.checkpoint;
+    commit(&mut st, upto, Vec::new(), Vec::new()).await?;
     tracing::debug!(checkpoint = st.checkpoint, "pipeline detect stage stopped");
     Ok(())
 }

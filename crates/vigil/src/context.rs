@@ -78,7 +78,7 @@ pub fn secret_key(cfg: &Config) -> Result<SecretKey> {
         Ok(text) => SecretKey::from_base64(text.trim())
             .map_err(|e| anyhow::anyhow!("secret key file {}: {e} (expected 32 bytes, base64)", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SecretKey::generate();
+            let key = SecretKey::generate().map_err(|e| anyhow::anyhow!("cannot generate a secret key: {e}"))?;
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
