@@ -2,11 +2,11 @@
 //! (`[[detect.rules]]`), one alert per matching event. Sigma rules arrive with
 //! their own engine; this one serves simple site rules and tests.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use vigil_model::{Alert, DetectCtx, Detector, Event, FieldId, FieldRegistry, Severity};
 
 /// How a rule compares the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchOp {
     /// The field is present.
@@ -22,7 +22,7 @@ pub enum MatchOp {
 }
 
 /// One rule as written in the configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRule {
     /// Rule id, unique within the detector.
