@@ -10,6 +10,7 @@
 //! Sigma rules use (`EventID`, `Channel`, `Provider_Name`, `Computer`). The
 //! ECS rows then read those plain names.
 
+use rustc_hash::FxHashMap;
 use vigil_model::{EventBuilder, FieldId, Timestamp, Value};
 
 use crate::context::Interner;
@@ -274,96 +275,173 @@ const WINDOWS_CATEGORIES: &[(&str, &[(i64, &str)])] = &[
     ),
 ];
 
-/// A table row with ids.
+/// A table row with slots (see [`Resolved`]).
 #[derive(Debug)]
 struct Row {
     target: FieldId,
-    sources: Vec<FieldId>,
+    sources: Vec<Slot>,
     conv: Conv,
 }
 
-/// The table resolved against one registry.
+/// Index of a table name in [`Fields`]' presence array.
+type Slot = u16;
+
+/// No value yet.
+const ABSENT: u32 = u32::MAX;
+
+/// The table resolved against one registry. Every name the table mentions
+/// gets a dense slot, so "is this field set" is an array lookup per event
+/// instead of a search.
 #[derive(Debug)]
 pub(crate) struct Resolved {
     rows: Vec<Row>,
-    time_sources: Vec<FieldId>,
-    provider: Option<FieldId>,
-    event_id: Option<FieldId>,
+    slots: FxHashMap<FieldId, Slot>,
+    time_sources: Vec<Slot>,
+    provider: Option<Slot>,
+    event_id: Option<Slot>,
     imphash: Option<FieldId>,
 }
 
 impl Resolved {
     pub(crate) fn new(names: &mut Interner<'_>) -> Self {
-        let rows = MAPPINGS
-            .iter()
-            .filter_map(|m| {
-                let target = names.intern(m.target)?;
-                let sources = m.sources.iter().filter_map(|s| names.intern(s)).collect();
-                Some(Row {
-                    target,
-                    sources,
-                    conv: m.conv,
-                })
-            })
-            .collect();
+        let mut slots: FxHashMap<FieldId, Slot> = FxHashMap::default();
+        let mut slot = |names: &mut Interner<'_>, name: &str| -> Option<(FieldId, Slot)> {
+            let id = names.intern(name)?;
+            let next = Slot::try_from(slots.len()).ok()?;
+            Some((id, *slots.entry(id).or_insert(next)))
+        };
+        let mut rows = Vec::with_capacity(MAPPINGS.len());
+        for m in MAPPINGS {
+            let Some((target, _)) = slot(names, m.target) else {
+                continue;
+            };
+            let sources = m
+                .sources
+                .iter()
+                .filter_map(|s| slot(names, s).map(|(_, s)| s))
+                .collect();
+            rows.push(Row {
+                target,
+                sources,
+                conv: m.conv,
+            });
+        }
         let time_sources = TIME_SOURCES
             .iter()
-            .filter_map(|s| names.intern(s))
+            .filter_map(|s| slot(names, s).map(|(_, s)| s))
             .collect();
+        let provider = slot(names, "Provider_Name").map(|(_, s)| s);
+        let event_id = slot(names, "EventID").map(|(_, s)| s);
+        let imphash = slot(names, "file.pe.imphash").map(|(id, _)| id);
+        for id in [
+            FieldId::EVENT_KIND,
+            FieldId::EVENT_CATEGORY,
+            FieldId::TIMESTAMP,
+            FieldId::USER_DOMAIN,
+            FieldId::FILE_HASH_MD5,
+            FieldId::FILE_HASH_SHA1,
+            FieldId::FILE_HASH_SHA256,
+            FieldId::FILE_HASH_SHA512,
+        ] {
+            if let Ok(next) = Slot::try_from(slots.len()) {
+                slots.entry(id).or_insert(next);
+            }
+        }
         Self {
             rows,
+            slots,
             time_sources,
-            provider: names.intern("Provider_Name"),
-            event_id: names.intern("EventID"),
-            imphash: names.intern("file.pe.imphash"),
+            provider,
+            event_id,
+            imphash,
         }
+    }
+
+    fn slot(&self, id: FieldId) -> Option<Slot> {
+        self.slots.get(&id).copied()
     }
 }
 
 /// An event's fields during normalisation: the parsed ones sorted by id,
-/// plus the ones normalisation adds.
+/// plus the ones normalisation adds, with the first position of every table
+/// name.
 #[derive(Debug)]
-pub(crate) struct Fields {
+pub(crate) struct Fields<'t> {
+    table: &'t Resolved,
     base: Vec<(FieldId, Value)>,
     extra: Vec<(FieldId, Value)>,
+    /// Per slot: index of the first value (`base` then `extra`), or ABSENT.
+    first: Vec<u32>,
 }
 
-impl Fields {
+impl<'t> Fields<'t> {
     /// Takes the parsed fields (any order; order within a field is kept).
-    pub(crate) fn new(mut base: Vec<(FieldId, Value)>) -> Self {
+    pub(crate) fn new(table: &'t Resolved, mut base: Vec<(FieldId, Value)>) -> Self {
         base.sort_by_key(|(f, _)| *f);
+        let mut first = vec![ABSENT; table.slots.len()];
+        let mut prev = None;
+        for (i, (id, _)) in base.iter().enumerate() {
+            if prev != Some(*id) {
+                prev = Some(*id);
+                if let Some(s) = table.slot(*id) {
+                    first[usize::from(s)] = i as u32;
+                }
+            }
+        }
         Self {
+            table,
             base,
-            extra: Vec::with_capacity(16),
+            extra: Vec::with_capacity(24),
+            first,
         }
     }
 
-    fn base_range(&self, id: FieldId) -> &[(FieldId, Value)] {
-        let start = self.base.partition_point(|(f, _)| *f < id);
-        let len = self.base[start..]
-            .iter()
-            .take_while(|(f, _)| *f == id)
-            .count();
-        &self.base[start..start + len]
+    fn slot_first(&self, s: Slot) -> Option<u32> {
+        self.first
+            .get(usize::from(s))
+            .copied()
+            .filter(|i| *i != ABSENT)
+    }
+
+    fn value_at(&self, i: usize) -> Option<&(FieldId, Value)> {
+        match i.checked_sub(self.base.len()) {
+            None => self.base.get(i),
+            Some(j) => self.extra.get(j),
+        }
     }
 
     /// True if the parsed record or an earlier rule set `id`.
     pub(crate) fn has(&self, id: FieldId) -> bool {
-        !self.base_range(id).is_empty() || self.extra.iter().any(|(f, _)| *f == id)
+        match self.table.slot(id) {
+            Some(s) => self.slot_first(s).is_some(),
+            None => {
+                self.base.binary_search_by_key(&id, |(f, _)| *f).is_ok()
+                    || self.extra.iter().any(|(f, _)| *f == id)
+            }
+        }
     }
 
-    /// The first value of `id`.
-    pub(crate) fn first(&self, id: FieldId) -> Option<&Value> {
-        match self.base_range(id).first() {
-            Some((_, v)) => Some(v),
-            None => self.extra.iter().find(|(f, _)| *f == id).map(|(_, v)| v),
+    fn first_of_slot(&self, s: Slot) -> Option<&Value> {
+        self.slot_first(s)
+            .and_then(|i| self.value_at(i as usize))
+            .map(|(_, v)| v)
+    }
+
+    /// Adds a value (the caller checked absence where it matters).
+    fn push(&mut self, id: FieldId, v: Value) {
+        if let Some(s) = self.table.slot(id)
+            && let Some(f) = self.first.get_mut(usize::from(s))
+            && *f == ABSENT
+        {
+            *f = (self.base.len() + self.extra.len()) as u32;
         }
+        self.extra.push((id, v));
     }
 
     /// Adds a value unless the field is already set.
     pub(crate) fn add_if_absent(&mut self, id: FieldId, v: Value) {
         if !self.has(id) {
-            self.extra.push((id, v));
+            self.push(id, v);
         }
     }
 
@@ -371,23 +449,48 @@ impl Fields {
     /// did not set itself.
     pub(crate) fn add_aliases(&mut self, aliases: &mut Vec<(FieldId, Value)>) {
         for (id, v) in aliases.drain(..) {
-            if self.base_range(id).is_empty() {
-                self.extra.push((id, v));
+            if self.base.binary_search_by_key(&id, |(f, _)| *f).is_err() {
+                self.push(id, v);
             }
         }
     }
 
-    /// Every value of `id`, cloned.
-    fn values(&self, id: FieldId) -> Vec<Value> {
-        let base = self.base_range(id);
-        if !base.is_empty() {
-            return base.iter().map(|(_, v)| v.clone()).collect();
+    /// Clones of the values of the field in slot `s` (one for scalars).
+    fn values_of_slot(&self, s: Slot) -> Vec<Value> {
+        let Some(start) = self.slot_first(s).map(|i| i as usize) else {
+            return Vec::new();
+        };
+        let clone = |(_, v): &(FieldId, Value)| v.clone();
+        match start.checked_sub(self.base.len()) {
+            None => {
+                let id = self.base[start].0;
+                self.base[start..]
+                    .iter()
+                    .take_while(|(f, _)| *f == id)
+                    .map(clone)
+                    .collect()
+            }
+            Some(j) => {
+                let Some((id, _)) = self.extra.get(j) else {
+                    return Vec::new();
+                };
+                self.extra[j..]
+                    .iter()
+                    .filter(|(f, _)| f == id)
+                    .map(clone)
+                    .collect()
+            }
         }
-        self.extra
-            .iter()
-            .filter(|(f, _)| *f == id)
-            .map(|(_, v)| v.clone())
-            .collect()
+    }
+
+    /// The first value of `id` (tests).
+    #[cfg(test)]
+    pub(crate) fn first(&self, id: FieldId) -> Option<&Value> {
+        let i = self.base.partition_point(|(f, _)| *f < id);
+        match self.base.get(i) {
+            Some((f, v)) if *f == id => Some(v),
+            _ => self.extra.iter().find(|(f, _)| *f == id).map(|(_, v)| v),
+        }
     }
 
     /// Moves everything into the builder.
@@ -399,26 +502,28 @@ impl Fields {
 }
 
 /// Applies the mapping table (JSON records).
-pub(crate) fn apply_table(r: &Resolved, fields: &mut Fields) {
-    for row in &r.rows {
+pub(crate) fn apply_table(fields: &mut Fields<'_>) {
+    let table = fields.table;
+    for row in &table.rows {
         if row.conv != Conv::Hashes && fields.has(row.target) {
             continue;
         }
         // The first source that yields a usable value wins (`src_ip: "-"`
         // falls through to the next candidate).
         for src in row.sources.iter().copied() {
-            if apply_row(r, row, src, fields) {
+            if fields.slot_first(src).is_some() && apply_row(table, row, src, fields) {
                 break;
             }
         }
     }
-    windows_category(r, fields);
+    windows_category(table, fields);
 }
 
 /// Applies one row from one source; true if something was added.
-fn apply_row(r: &Resolved, row: &Row, src: FieldId, fields: &mut Fields) -> bool {
+fn apply_row(r: &Resolved, row: &Row, src: Slot, fields: &mut Fields<'_>) -> bool {
+    let values = fields.values_of_slot(src);
     let mut added = false;
-    for v in fields.values(src) {
+    for v in values {
         match row.conv {
             Conv::Hashes => {
                 if let Value::Str(s) = &v {
@@ -434,18 +539,18 @@ fn apply_row(r: &Resolved, row: &Row, src: FieldId, fields: &mut Fields) -> bool
                 match text.split_once('\\') {
                     Some((domain, user)) if !user.is_empty() => {
                         let (domain, user) = (Value::from(domain), Value::from(user));
-                        fields.extra.push((row.target, user));
+                        fields.push(row.target, user);
                         if !domain.to_text().is_empty() {
                             fields.add_if_absent(FieldId::USER_DOMAIN, domain);
                         }
                     }
-                    _ => fields.extra.push((row.target, Value::from(text))),
+                    _ => fields.push(row.target, Value::from(text)),
                 }
                 added = true;
             }
             conv => {
                 if let Some(out) = convert(conv, v) {
-                    fields.extra.push((row.target, out));
+                    fields.push(row.target, out);
                     added = true;
                 }
             }
@@ -502,7 +607,7 @@ fn convert(conv: Conv, v: Value) -> Option<Value> {
 }
 
 /// Splits Sysmon's `Hashes` into ECS hash fields.
-fn sysmon_hashes(s: &str, imphash: Option<FieldId>, fields: &mut Fields) -> bool {
+fn sysmon_hashes(s: &str, imphash: Option<FieldId>, fields: &mut Fields<'_>) -> bool {
     let mut added = false;
     for part in s.split(',') {
         let Some((algo, hex)) = part.split_once('=') else {
@@ -532,17 +637,17 @@ fn sysmon_hashes(s: &str, imphash: Option<FieldId>, fields: &mut Fields) -> bool
     added
 }
 
-fn windows_category(r: &Resolved, fields: &mut Fields) {
+fn windows_category(r: &Resolved, fields: &mut Fields<'_>) {
     let (Some(p), Some(e)) = (r.provider, r.event_id) else {
         return;
     };
     if fields.has(FieldId::EVENT_CATEGORY) {
         return;
     }
-    let Some(Value::Str(provider)) = fields.first(p) else {
+    let Some(Value::Str(provider)) = fields.first_of_slot(p) else {
         return;
     };
-    let Some(id) = fields.first(e).and_then(Value::as_i64) else {
+    let Some(id) = fields.first_of_slot(e).and_then(Value::as_i64) else {
         return;
     };
     let category = WINDOWS_CATEGORIES
@@ -556,26 +661,28 @@ fn windows_category(r: &Resolved, fields: &mut Fields) {
 }
 
 /// The event time from the first time source that parses.
-pub(crate) fn event_time(r: &Resolved, fields: &Fields) -> Option<Timestamp> {
-    r.time_sources
+pub(crate) fn event_time(fields: &Fields<'_>) -> Option<Timestamp> {
+    fields
+        .table
+        .time_sources
         .iter()
-        .find_map(|id| fields.first(*id).and_then(time::from_value))
+        .find_map(|s| fields.first_of_slot(*s).and_then(time::from_value))
 }
 
 /// Fills `event.kind` and `@timestamp` (the event time, else the receive
 /// time) and sets the builder's time.
 pub(crate) fn finish(
-    fields: &mut Fields,
+    fields: &mut Fields<'_>,
     time: Option<Timestamp>,
     received_at: Timestamp,
     b: &mut EventBuilder,
 ) {
     fields.add_if_absent(FieldId::EVENT_KIND, Value::from("event"));
     if !fields.has(FieldId::TIMESTAMP) {
-        fields.extra.push((
+        fields.push(
             FieldId::TIMESTAMP,
             Value::from(time.unwrap_or(received_at).to_rfc3339()),
-        ));
+        );
     }
     if let Some(t) = time {
         b.set_time(t);
@@ -596,8 +703,8 @@ mod tests {
             .iter()
             .map(|(n, v)| (names.intern(n).unwrap(), v.clone()))
             .collect();
-        let mut f = Fields::new(base);
-        apply_table(&r, &mut f);
+        let mut f = Fields::new(&r, base);
+        apply_table(&mut f);
         for (name, expect) in want {
             let id = names.intern(name).unwrap();
             assert_eq!(f.first(id), expect.as_ref(), "{name}");

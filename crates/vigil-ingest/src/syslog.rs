@@ -121,7 +121,7 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
             push_named(ctx, &mut fields, "tags", UNPARSED_TAG);
         }
     }
-    let mut fields = Fields::new(fields);
+    let mut fields = Fields::new(&ctx.ecs, fields);
     let mut b = EventBuilder::new(
         opts.tenant,
         opts.received_at,
