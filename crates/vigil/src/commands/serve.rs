@@ -61,9 +61,10 @@ pub async fn run(mut cfg: Config, args: ServeArgs, globals: crate::cli::GlobalAr
         .await
         .with_context(|| format!("cannot listen on {} (is another server running there?)", cfg.server.listen))?;
     let addr = listener.local_addr()?;
+    let shutdown = shutdown_signal()?;
     println!("Vigil listening on http://{addr} (data: {})", data_label(&cfg));
     tracing::info!(%addr, "listening");
-    vigil_server::serve(listener, state, shutdown_signal()).await.context("HTTP server failed")?;
+    vigil_server::serve(listener, state, shutdown).await.context("HTTP server failed")?;
 
     tracing::info!("shutting down: draining the pipeline");
     let _ = stop_tx.send(true);
@@ -115,23 +116,20 @@ fn hostname() -> String {
         .unwrap_or_else(|| "vigil".into())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is
+/// called (before the server announces itself), not when first polled.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot install the SIGTERM handler")?;
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+    })
 }
