@@ -25,7 +25,11 @@ impl Entities {
     /// Reads the entity fields of an event (pre-resolved core ids, no lookup
     /// by name).
     pub fn from_event(ev: &Event) -> Self {
-        let s = |f: FieldId| ev.get(f).map(|v| v.to_text().into_owned()).filter(|s| !s.is_empty());
+        let s = |f: FieldId| {
+            ev.get(f)
+                .map(|v| v.to_text().into_owned())
+                .filter(|s| !s.is_empty())
+        };
         Self {
             host: s(FieldId::HOST_NAME).or_else(|| ev.host.as_deref().map(str::to_owned)),
             user: s(FieldId::USER_NAME),
@@ -104,8 +108,14 @@ impl Alert {
 /// The copy of an event an alert keeps: its fields plus the original text.
 pub fn event_copy(ev: &Event, registry: &FieldRegistry) -> serde_json::Value {
     let mut m = ev.fields_json(registry);
-    m.insert("event.original".into(), serde_json::Value::String(ev.raw_text().into_owned()));
-    m.insert("vigil.source".into(), serde_json::Value::String(ev.source.to_string()));
+    m.insert(
+        "event.original".into(),
+        serde_json::Value::String(ev.raw_text().into_owned()),
+    );
+    m.insert(
+        "vigil.source".into(),
+        serde_json::Value::String(ev.source.to_string()),
+    );
     serde_json::Value::Object(m)
 }
 
@@ -117,15 +127,41 @@ mod tests {
     #[test]
     fn alert_for_event_copies_entities_and_event() {
         let r = FieldRegistry::new();
-        let mut b = EventBuilder::new(TenantId::DEFAULT, Timestamp::from_secs(5), "http", EventFormat::Json, *b"{\"a\":1}");
+        let mut b = EventBuilder::new(
+            TenantId::DEFAULT,
+            Timestamp::from_secs(5),
+            "http",
+            EventFormat::Json,
+            *b"{\"a\":1}",
+        );
         b.push(FieldId::USER_NAME, "alice".into());
         b.push(FieldId::SOURCE_IP, "10.0.0.1".into());
         let ev = b.build();
-        let a = Alert::for_event(&ev, &r, "match", "r1", "T", Severity::High, Timestamp::from_secs(6));
+        let a = Alert::for_event(
+            &ev,
+            &r,
+            "match",
+            "r1",
+            "T",
+            Severity::High,
+            Timestamp::from_secs(6),
+        );
         assert_eq!(a.entities.user.as_deref(), Some("alice"));
         assert_eq!(a.entities.source_ip.as_deref(), Some("10.0.0.1"));
         assert_eq!(a.event_time, Timestamp::from_secs(5));
         assert_eq!(a.event["event.original"], "{\"a\":1}");
-        assert_eq!(a.id, Alert::for_event(&ev, &r, "match", "r1", "T", Severity::High, Timestamp::from_secs(9)).id);
+        assert_eq!(
+            a.id,
+            Alert::for_event(
+                &ev,
+                &r,
+                "match",
+                "r1",
+                "T",
+                Severity::High,
+                Timestamp::from_secs(9)
+            )
+            .id
+        );
     }
 }

@@ -225,7 +225,10 @@ impl Event {
 
     /// A flat JSON object `{"dotted.name": value | [values]}` of all fields:
     /// what the console shows and what an alert keeps as its copy of the event.
-    pub fn fields_json(&self, registry: &FieldRegistry) -> serde_json::Map<String, serde_json::Value> {
+    pub fn fields_json(
+        &self,
+        registry: &FieldRegistry,
+    ) -> serde_json::Map<String, serde_json::Value> {
         let names = registry.names();
         let mut out = serde_json::Map::new();
         let mut i = 0;
@@ -242,7 +245,9 @@ impl Event {
             let v = if j - i == 1 {
                 self.fields[i].1.to_json()
             } else {
-                serde_json::Value::Array(self.fields[i..j].iter().map(|(_, v)| v.to_json()).collect())
+                serde_json::Value::Array(
+                    self.fields[i..j].iter().map(|(_, v)| v.to_json()).collect(),
+                )
             };
             out.insert(name.to_string(), v);
             i = j;
@@ -312,7 +317,10 @@ impl EventBuilder {
 
     /// The first value pushed for `field`.
     pub fn first(&self, field: FieldId) -> Option<&Value> {
-        self.fields.iter().find(|(f, _)| *f == field).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
     }
 
     /// Adds a value only if the field has none yet (ECS normalisation never
@@ -347,15 +355,27 @@ mod tests {
         for (i, name) in CORE_NAMES.iter().enumerate() {
             assert_eq!(r.get(name).map(FieldId::index), Some(i), "{name}");
         }
-        assert_eq!(r.get("process.command_line"), Some(FieldId::PROCESS_COMMAND_LINE));
-        assert_eq!(r.get("log.syslog.version"), Some(FieldId::LOG_SYSLOG_VERSION));
+        assert_eq!(
+            r.get("process.command_line"),
+            Some(FieldId::PROCESS_COMMAND_LINE)
+        );
+        assert_eq!(
+            r.get("log.syslog.version"),
+            Some(FieldId::LOG_SYSLOG_VERSION)
+        );
     }
 
     #[test]
     fn lookup_multi_values_and_json() {
         let r = FieldRegistry::new();
         let tags = r.intern("tags").unwrap();
-        let mut b = EventBuilder::new(TenantId::DEFAULT, Timestamp::from_secs(1), "test", EventFormat::Json, *b"{}");
+        let mut b = EventBuilder::new(
+            TenantId::DEFAULT,
+            Timestamp::from_secs(1),
+            "test",
+            EventFormat::Json,
+            *b"{}",
+        );
         b.push(tags, "a".into());
         b.push(FieldId::HOST_NAME, "web1".into());
         b.push(tags, "b".into());

@@ -116,7 +116,10 @@ mod tests {
         let a = AlertId::derive("sigma", "r1", "e1");
         assert_eq!(a, AlertId::derive("sigma", "r1", "e1"));
         assert_ne!(a, AlertId::derive("sigma", "r1", "e2"));
-        assert_ne!(AlertId::derive("a", "bc", "d"), AlertId::derive("ab", "c", "d"));
+        assert_ne!(
+            AlertId::derive("a", "bc", "d"),
+            AlertId::derive("ab", "c", "d")
+        );
     }
 
     #[test]

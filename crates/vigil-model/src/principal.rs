@@ -30,7 +30,13 @@ pub struct RoleParseError(String);
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Analyst, Role::Viewer, Role::Ingest, Role::Feed];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::Viewer,
+        Role::Ingest,
+        Role::Feed,
+    ];
 
     /// The lowercase name.
     pub const fn as_str(self) -> &'static str {
@@ -60,7 +66,10 @@ impl Role {
 
     /// Can this role read feeds (blocklists, TAXII)?
     pub const fn can_read_feeds(self) -> bool {
-        matches!(self, Role::Admin | Role::Analyst | Role::Viewer | Role::Feed)
+        matches!(
+            self,
+            Role::Admin | Role::Analyst | Role::Viewer | Role::Feed
+        )
     }
 
     /// Can this role administer tokens, users and settings?

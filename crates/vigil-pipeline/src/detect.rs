@@ -10,7 +10,7 @@ use vigil_ingest::ParseOptions;
 use vigil_model::{
     Alert, Clock, DetectCtx, Detector, Effect, Event, EventFormat, FieldRegistry, Timestamp,
 };
-use vigil_store::{DetectionCommit, StoredEvent, Store};
+use vigil_store::{DetectionCommit, Store, StoredEvent};
 
 use crate::handle::Progress;
 use crate::{Error, Metrics, PipelineConfig, Result};
@@ -43,7 +43,8 @@ pub(crate) async fn restore_all(
 ) -> Result<()> {
     for d in detectors.iter_mut() {
         if let Some(state) = store.load_detector_state(consumer, d.id()).await? {
-            d.restore(&state).map_err(|e| Error::Detector(e.to_string()))?;
+            d.restore(&state)
+                .map_err(|e| Error::Detector(e.to_string()))?;
         }
     }
     Ok(())
@@ -93,10 +94,22 @@ async fn recover(st: &mut DetectStage) -> Result<()> {
         "evaluating events committed but not evaluated before the last stop"
     );
     while st.checkpoint < st.recover_upto {
-        let rows = st.store.events_after(st.checkpoint, st.config.recover_chunk).await?;
-        let rows: Vec<StoredEvent> = rows.into_iter().filter(|r| r.seq <= st.recover_upto).collect();
-        let Some(last_seq) = rows.last().map(|r| r.seq) else { break };
-        let events: Vec<Arc<Event>> = rows.iter().filter_map(|r| rebuild(st, r)).map(Arc::new).collect();
+        let rows = st
+            .store
+            .events_after(st.checkpoint, st.config.recover_chunk)
+            .await?;
+        let rows: Vec<StoredEvent> = rows
+            .into_iter()
+            .filter(|r| r.seq <= st.recover_upto)
+            .collect();
+        let Some(last_seq) = rows.last().map(|r| r.seq) else {
+            break;
+        };
+        let events: Vec<Arc<Event>> = rows
+            .iter()
+            .filter_map(|r| rebuild(st, r))
+            .map(Arc::new)
+            .collect();
         if events.is_empty() {
             commit(st, last_seq, Vec::new(), Vec::new()).await?;
         } else {
@@ -149,14 +162,18 @@ async fn evaluate_upto(st: &mut DetectStage, batch: Vec<Arc<Event>>, upto: i64) 
     let t0 = Instant::now();
     let joined = tokio::task::spawn_blocking(move || {
         let mut detectors = detectors;
-        let outputs = run_detectors(&mut detectors, &registry, now, |d, ctx| d.on_batch(&batch, ctx));
+        let outputs = run_detectors(&mut detectors, &registry, now, |d, ctx| {
+            d.on_batch(&batch, ctx)
+        });
         (detectors, outputs)
     })
     .await;
     let (detectors, (alerts, effects)) =
         joined.map_err(|e| Error::Detector(format!("a detector panicked: {e}")))?;
     st.detectors = detectors;
-    st.metrics.detect_seconds.observe(t0.elapsed().as_secs_f64());
+    st.metrics
+        .detect_seconds
+        .observe(t0.elapsed().as_secs_f64());
     st.metrics.events_detected.inc_by(n);
     commit(st, upto, alerts, effects).await
 }
@@ -164,7 +181,11 @@ async fn evaluate_upto(st: &mut DetectStage, batch: Vec<Arc<Event>>, upto: i64) 
 /// Fires timers that are due.
 async fn timers(st: &mut DetectStage) -> Result<()> {
     let now = st.clock.now();
-    if !st.detectors.iter().any(|d| d.next_deadline().is_some_and(|t| t <= now)) {
+    if !st
+        .detectors
+        .iter()
+        .any(|d| d.next_deadline().is_some_and(|t| t <= now))
+    {
         return Ok(());
     }
     let (alerts, effects) = run_detectors(&mut st.detectors, &st.registry, now, |d, ctx| {
@@ -210,7 +231,12 @@ fn run_detectors(
 }
 
 /// Writes outputs, snapshots and the checkpoint in one transaction.
-async fn commit(st: &mut DetectStage, upto: i64, alerts: Vec<Alert>, effects: Vec<Effect>) -> Result<()> {
+async fn commit(
+    st: &mut DetectStage,
+    upto: i64,
+    alerts: Vec<Alert>,
+    effects: Vec<Effect>,
+) -> Result<()> {
     let mut states = Vec::new();
     for d in &st.detectors {
         match d.snapshot() {
@@ -232,7 +258,9 @@ async fn commit(st: &mut DetectStage, upto: i64, alerts: Vec<Alert>, effects: Ve
             at: st.clock.now(),
         })
         .await?;
-    st.metrics.store_commit_seconds.observe(t0.elapsed().as_secs_f64());
+    st.metrics
+        .store_commit_seconds
+        .observe(t0.elapsed().as_secs_f64());
     st.metrics.alerts_raised.inc_by(stats.alerts_inserted);
     st.checkpoint = upto;
     st.progress.detected.store(upto, Ordering::Release);
@@ -245,7 +273,8 @@ fn reload(st: &mut DetectStage, mut new: Vec<Box<dyn Detector>>) -> Result<()> {
         if let Some(old) = st.detectors.iter().find(|o| o.id() == d.id())
             && let Some(state) = old.snapshot().map_err(|e| Error::Detector(e.to_string()))?
         {
-            d.restore(&state).map_err(|e| Error::Detector(e.to_string()))?;
+            d.restore(&state)
+                .map_err(|e| Error::Detector(e.to_string()))?;
         }
     }
     tracing::info!(detectors = new.len(), "detectors reloaded");

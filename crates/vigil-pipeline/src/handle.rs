@@ -167,7 +167,14 @@ impl Pipeline {
             metrics,
             progress,
         };
-        Ok((handle, Pipeline { stop, writer, detect }))
+        Ok((
+            handle,
+            Pipeline {
+                stop,
+                writer,
+                detect,
+            },
+        ))
     }
 
     /// Stops taking submissions, commits what was submitted, evaluates what

@@ -66,7 +66,9 @@ pub struct MatchDetector {
 
 impl std::fmt::Debug for MatchDetector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MatchDetector").field("rules", &self.rules.len()).finish()
+        f.debug_struct("MatchDetector")
+            .field("rules", &self.rules.len())
+            .finish()
     }
 }
 
@@ -82,12 +84,21 @@ impl MatchDetector {
             let needle = match (&rule.op, &rule.value) {
                 (MatchOp::Exists, _) => String::new(),
                 (_, Some(v)) => v.to_lowercase(),
-                (_, None) => return Err(format!("detect rule {:?}: `value` is required for this op", rule.id)),
+                (_, None) => {
+                    return Err(format!(
+                        "detect rule {:?}: `value` is required for this op",
+                        rule.id
+                    ));
+                }
             };
             let field = registry
                 .intern(&rule.field)
                 .ok_or_else(|| format!("detect rule {:?}: field registry is full", rule.id))?;
-            out.push(Compiled { rule, field, needle });
+            out.push(Compiled {
+                rule,
+                field,
+                needle,
+            });
         }
         Ok(Self { rules: out })
     }
@@ -132,7 +143,15 @@ impl Detector for MatchDetector {
     fn on_event(&mut self, ev: &Event, ctx: &mut DetectCtx<'_>) {
         for c in &self.rules {
             if matches(c, ev) {
-                let mut a = Alert::for_event(ev, ctx.registry, "match", &c.rule.id, &c.rule.title, c.rule.severity, ctx.now);
+                let mut a = Alert::for_event(
+                    ev,
+                    ctx.registry,
+                    "match",
+                    &c.rule.id,
+                    &c.rule.title,
+                    c.rule.severity,
+                    ctx.now,
+                );
                 a.tags = c.rule.tags.clone();
                 a.details = serde_json::json!({ "field": c.rule.field, "op": format!("{:?}", c.rule.op).to_lowercase() });
                 ctx.raise(a);

@@ -49,10 +49,26 @@ impl Metrics {
     /// Registers every metric under the `vigil_` prefix.
     pub fn register(&self, reg: &mut Registry) {
         let reg = reg.sub_registry_with_prefix("vigil");
-        reg.register("events_ingested", "Events committed to the event log", self.events_ingested.clone());
-        reg.register("events_rejected", "Records rejected by parsers", self.events_rejected.clone());
-        reg.register("events_detected", "Events evaluated by the detect stage", self.events_detected.clone());
-        reg.register("alerts_raised", "Alerts newly stored", self.alerts_raised.clone());
+        reg.register(
+            "events_ingested",
+            "Events committed to the event log",
+            self.events_ingested.clone(),
+        );
+        reg.register(
+            "events_rejected",
+            "Records rejected by parsers",
+            self.events_rejected.clone(),
+        );
+        reg.register(
+            "events_detected",
+            "Events evaluated by the detect stage",
+            self.events_detected.clone(),
+        );
+        reg.register(
+            "alerts_raised",
+            "Alerts newly stored",
+            self.alerts_raised.clone(),
+        );
         reg.register(
             "write_queue_depth",
             "Events submitted but not yet committed",

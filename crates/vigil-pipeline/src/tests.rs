@@ -11,13 +11,22 @@ use vigil_model::{
 };
 use vigil_store::{AlertQuery, Store};
 
-use crate::{CountDetector, MatchDetector, MatchOp, MatchRule, Metrics, Pipeline, PipelineConfig, PipelineHandle};
+use crate::{
+    CountDetector, MatchDetector, MatchOp, MatchRule, Metrics, Pipeline, PipelineConfig,
+    PipelineHandle,
+};
 
 fn events(reg: &FieldRegistry, from: usize, n: usize) -> Vec<Event> {
     let mut text = String::new();
     for i in from..from + n {
-        let user = if i % 10 == 0 { "root" } else { "alice" };
-        text.push_str(&format!("{{\"n\":{i},\"user\":{{\"name\":\"{user}\"}},\"host\":\"h1\"}}\n"));
+        let user = if i.is_multiple_of(10) {
+            "root"
+        } else {
+            "alice"
+        };
+        text.push_str(&format!(
+            "{{\"n\":{i},\"user\":{{\"name\":\"{user}\"}},\"host\":\"h1\"}}\n"
+        ));
     }
     let opts = ParseOptions {
         tenant: TenantId::DEFAULT,
@@ -43,7 +52,9 @@ fn root_rule() -> MatchRule {
 }
 
 async fn store(dir: &tempfile::TempDir) -> Store {
-    let s = Store::open_sqlite(&dir.path().join("vigil.db")).await.unwrap();
+    let s = Store::open_sqlite(&dir.path().join("vigil.db"))
+        .await
+        .unwrap();
     s.migrate(&[]).await.unwrap();
     s
 }
@@ -60,9 +71,16 @@ async fn start(
         timer_interval: Duration::from_millis(20),
         ..PipelineConfig::default()
     };
-    Pipeline::start(store.clone(), reg.clone(), detectors, clock, cfg, Arc::new(Metrics::default()))
-        .await
-        .unwrap()
+    Pipeline::start(
+        store.clone(),
+        reg.clone(),
+        detectors,
+        clock,
+        cfg,
+        Arc::new(Metrics::default()),
+    )
+    .await
+    .unwrap()
 }
 
 async fn wait_detected(h: &PipelineHandle, seq: i64) {
@@ -76,7 +94,11 @@ async fn wait_detected(h: &PipelineHandle, seq: i64) {
 }
 
 async fn count_state(store: &Store) -> u64 {
-    let s = store.load_detector_state("detect", CountDetector::ID).await.unwrap().unwrap();
+    let s = store
+        .load_detector_state("detect", CountDetector::ID)
+        .await
+        .unwrap()
+        .unwrap();
     CountDetector::decode(&s).unwrap()
 }
 
@@ -86,7 +108,12 @@ async fn submitted_events_are_committed_detected_and_alerted() {
     let store = store(&dir).await;
     let reg = Arc::new(FieldRegistry::new());
     let m = MatchDetector::new(vec![root_rule()], &reg).unwrap();
-    let (h, p) = start(&store, &reg, vec![Box::new(m), Box::new(CountDetector::default())]).await;
+    let (h, p) = start(
+        &store,
+        &reg,
+        vec![Box::new(m), Box::new(CountDetector::default())],
+    )
+    .await;
     let mut last = 0;
     for k in 0..5 {
         let c = h.submit(events(&reg, k * 200, 200)).await.unwrap();
@@ -97,7 +124,13 @@ async fn submitted_events_are_committed_detected_and_alerted() {
     wait_detected(&h, last).await;
     p.shutdown().await.unwrap();
     assert_eq!(store.count_events(None).await.unwrap(), 1000);
-    let alerts = store.list_alerts(&AlertQuery { limit: 1000, ..AlertQuery::default() }).await.unwrap();
+    let alerts = store
+        .list_alerts(&AlertQuery {
+            limit: 1000,
+            ..AlertQuery::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(alerts.len(), 100, "every 10th event is root");
     let a: &Alert = &alerts[0];
     assert_eq!(a.rule_id, "root-user");
@@ -124,11 +157,20 @@ async fn committed_but_unevaluated_events_are_evaluated_after_restart() {
     // Run 2 catches up from the log, restoring the count from its snapshot.
     let reg2 = Arc::new(FieldRegistry::new());
     let m = MatchDetector::new(vec![root_rule()], &reg2).unwrap();
-    let (h, p) = start(&store, &reg2, vec![Box::new(CountDetector::default()), Box::new(m)]).await;
+    let (h, p) = start(
+        &store,
+        &reg2,
+        vec![Box::new(CountDetector::default()), Box::new(m)],
+    )
+    .await;
     let c = h.submit(events(&reg2, 1300, 50)).await.unwrap();
     wait_detected(&h, c.last_seq).await;
     p.shutdown().await.unwrap();
-    assert_eq!(count_state(&store).await, 1350, "each event counted exactly once");
+    assert_eq!(
+        count_state(&store).await,
+        1350,
+        "each event counted exactly once"
+    );
     let alerts = store.count_alerts(None).await.unwrap();
     assert_eq!(alerts, 105, "root events among the recovered and new ones");
 }
@@ -149,7 +191,10 @@ async fn shutdown_drains_everything_submitted() {
         t.await.unwrap().unwrap();
     }
     p.shutdown().await.unwrap();
-    assert!(matches!(h.submit(events(&reg, 0, 1)).await, Err(crate::Error::ShuttingDown)));
+    assert!(matches!(
+        h.submit(events(&reg, 0, 1)).await,
+        Err(crate::Error::ShuttingDown)
+    ));
     assert_eq!(count_state(&store).await, 800);
 }
 
@@ -204,7 +249,10 @@ async fn timers_fire_without_new_events_and_reload_keeps_state() {
     let store = store(&dir).await;
     let reg = Arc::new(FieldRegistry::new());
     let clock = Arc::new(FixedClock::new(Timestamp::from_secs(1_700_000_100)));
-    let cfg = PipelineConfig { timer_interval: Duration::from_millis(10), ..PipelineConfig::default() };
+    let cfg = PipelineConfig {
+        timer_interval: Duration::from_millis(10),
+        ..PipelineConfig::default()
+    };
     let (h, p) = Pipeline::start(
         store.clone(),
         reg.clone(),
@@ -229,11 +277,17 @@ async fn timers_fire_without_new_events_and_reload_keeps_state() {
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].title, "window closed after 3 events");
     // Hot reload: the new instance continues from the old one's state.
-    h.reload(vec![Box::new(WindowDetector::default())]).await.unwrap();
+    h.reload(vec![Box::new(WindowDetector::default())])
+        .await
+        .unwrap();
     let c = h.submit(events(&reg, 3, 2)).await.unwrap();
     wait_detected(&h, c.last_seq).await;
     p.shutdown().await.unwrap();
-    let st = store.load_detector_state("detect", "window").await.unwrap().unwrap();
+    let st = store
+        .load_detector_state("detect", "window")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(CountDetector::decode(&st), Some(5));
 }
 
@@ -242,6 +296,14 @@ fn match_rules_need_values_and_unique_ids() {
     let reg = FieldRegistry::new();
     let mut r = root_rule();
     r.value = None;
-    assert!(MatchDetector::new(vec![r], &reg).unwrap_err().contains("value"));
-    assert!(MatchDetector::new(vec![root_rule(), root_rule()], &reg).unwrap_err().contains("duplicate"));
+    assert!(
+        MatchDetector::new(vec![r], &reg)
+            .unwrap_err()
+            .contains("value")
+    );
+    assert!(
+        MatchDetector::new(vec![root_rule(), root_rule()], &reg)
+            .unwrap_err()
+            .contains("duplicate")
+    );
 }

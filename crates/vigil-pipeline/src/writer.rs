@@ -77,7 +77,9 @@ async fn commit_group(st: &mut WriterStage, group: Vec<Submission>) -> bool {
     }
     let t0 = Instant::now();
     let res = st.store.append_events(&mut events).await;
-    st.metrics.store_write_seconds.observe(t0.elapsed().as_secs_f64());
+    st.metrics
+        .store_write_seconds
+        .observe(t0.elapsed().as_secs_f64());
     match res {
         Ok(()) => {
             let mut off = 0;

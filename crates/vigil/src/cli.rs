@@ -12,7 +12,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// (`--config`, else `<data-dir>/vigil.toml` if present), `VIGIL_*`
 /// environment variables, and flags. `vigil config show` prints the result.
 #[derive(Debug, Parser)]
-#[command(name = "vigil", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "vigil",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -137,7 +137,9 @@ impl Config {
         let file = match &g.config {
             Some(p) => Some(p.clone()),
             None => {
-                let dd = data_dir_flag.clone().unwrap_or_else(|| Config::default().data_dir);
+                let dd = data_dir_flag
+                    .clone()
+                    .unwrap_or_else(|| Config::default().data_dir);
                 let p = dd.join("vigil.toml");
                 p.exists().then_some(p)
             }
@@ -157,17 +159,24 @@ impl Config {
     }
 
     fn from_file(p: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?;
-        let cfg: Config = toml::from_str(&text).with_context(|| format!("invalid config file {}", p.display()))?;
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("cannot read config file {}", p.display()))?;
+        let cfg: Config = toml::from_str(&text)
+            .with_context(|| format!("invalid config file {}", p.display()))?;
         Ok(cfg)
     }
 
     /// Checks values; no I/O.
     pub fn validate(&self) -> Result<()> {
         if self.version != CONFIG_VERSION {
-            bail!("config version {} is not supported (expected {CONFIG_VERSION})", self.version);
+            bail!(
+                "config version {} is not supported (expected {CONFIG_VERSION})",
+                self.version
+            );
         }
-        if self.server.max_event_bytes == 0 || self.server.max_event_bytes > self.server.max_decompressed_bytes {
+        if self.server.max_event_bytes == 0
+            || self.server.max_event_bytes > self.server.max_decompressed_bytes
+        {
             bail!("server.max_event_bytes must be between 1 and server.max_decompressed_bytes");
         }
         if self.pipeline.write_max_events == 0 {
@@ -230,8 +239,12 @@ fn is_postgres_url(s: &str) -> bool {
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match userinfo.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -243,7 +256,13 @@ mod tests {
     use super::*;
 
     fn args() -> GlobalArgs {
-        GlobalArgs { data_dir: None, config: None, database: None, log: None, log_format: None }
+        GlobalArgs {
+            data_dir: None,
+            config: None,
+            database: None,
+            log: None,
+            log_format: None,
+        }
     }
 
     #[test]
@@ -282,7 +301,10 @@ mod tests {
 
     #[test]
     fn show_redacts_passwords() {
-        let c = Config { database: "postgres://u:pw@h/db".into(), ..Config::default() };
+        let c = Config {
+            database: "postgres://u:pw@h/db".into(),
+            ..Config::default()
+        };
         let s = c.show("toml").unwrap();
         assert!(s.contains("postgres://u:***@h/db") && !s.contains("pw@"));
     }

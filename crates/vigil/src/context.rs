@@ -34,7 +34,10 @@ pub async fn open_store(cfg: &Config) -> Result<Store> {
             "cannot connect to PostgreSQL (check --database / VIGIL_DATABASE and that the server is running)".to_owned()
         }
     })?;
-    store.migrate(&migrations()).await.context("cannot migrate the database schema")?;
+    store
+        .migrate(&migrations())
+        .await
+        .context("cannot migrate the database schema")?;
     Ok(store)
 }
 
@@ -73,12 +76,20 @@ pub fn secret_key(cfg: &Config) -> Result<SecretKey> {
         return SecretKey::from_base64(b64.trim())
             .map_err(|e| anyhow::anyhow!("VIGIL_SECRET_KEY: {e} (expected 32 bytes, base64)"));
     }
-    let path: PathBuf = cfg.secret_key_file.clone().unwrap_or_else(|| cfg.data_dir.join("secret.key"));
+    let path: PathBuf = cfg
+        .secret_key_file
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir.join("secret.key"));
     match std::fs::read_to_string(&path) {
-        Ok(text) => SecretKey::from_base64(text.trim())
-            .map_err(|e| anyhow::anyhow!("secret key file {}: {e} (expected 32 bytes, base64)", path.display())),
+        Ok(text) => SecretKey::from_base64(text.trim()).map_err(|e| {
+            anyhow::anyhow!(
+                "secret key file {}: {e} (expected 32 bytes, base64)",
+                path.display()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SecretKey::generate().map_err(|e| anyhow::anyhow!("cannot generate a secret key: {e}"))?;
+            let key = SecretKey::generate()
+                .map_err(|e| anyhow::anyhow!("cannot generate a secret key: {e}"))?;
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }

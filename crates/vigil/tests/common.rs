@@ -38,7 +38,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         let addr = loop {
             assert!(Instant::now() < deadline, "server did not start");
-            let line = lines.next().expect("server exited before listening").expect("read stdout");
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .expect("read stdout");
             if let Some(t) = line.strip_prefix("Admin token (shown once; store it now): ") {
                 token = Some(t.trim().to_owned());
             }
@@ -48,7 +51,12 @@ impl Server {
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, addr, token, data_dir: data_dir.to_owned() }
+        Server {
+            child,
+            addr,
+            token,
+            data_dir: data_dir.to_owned(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -101,5 +109,8 @@ pub fn vigil(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("client")
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client")
 }

@@ -43,7 +43,12 @@ async fn kill_dash_nine_loses_no_acknowledged_batch_and_detects_each_event_once(
             let http = client();
             loop {
                 let b = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let r = http.post(&url).bearer_auth(&token).body(batch_body(b)).send().await;
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .body(batch_body(b))
+                    .send()
+                    .await;
                 match r {
                     Ok(r) if r.status().is_success() => {
                         let v: serde_json::Value = match r.json().await {
@@ -70,7 +75,11 @@ async fn kill_dash_nine_loses_no_acknowledged_batch_and_detects_each_event_once(
         p.await.unwrap();
     }
     let acked: BTreeSet<usize> = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 15, "only {} batches acknowledged before the kill", acked.len());
+    assert!(
+        acked.len() >= 15,
+        "only {} batches acknowledged before the kill",
+        acked.len()
+    );
 
     // Restart: recovery evaluates what was committed but not evaluated;
     // a clean stop then drains everything.
@@ -78,7 +87,9 @@ async fn kill_dash_nine_loses_no_acknowledged_batch_and_detects_each_event_once(
     assert!(server.token.is_none(), "tokens survived the crash");
     server.stop();
 
-    let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db")).await.unwrap();
+    let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db"))
+        .await
+        .unwrap();
     let mut per_batch: BTreeMap<u64, usize> = BTreeMap::new();
     let mut after = 0;
     let mut total = 0u64;
@@ -93,7 +104,11 @@ async fn kill_dash_nine_loses_no_acknowledged_batch_and_detects_each_event_once(
         }
     }
     for b in &acked {
-        assert_eq!(per_batch.get(&(*b as u64)), Some(&PER_BATCH), "acknowledged batch {b} incomplete");
+        assert_eq!(
+            per_batch.get(&(*b as u64)),
+            Some(&PER_BATCH),
+            "acknowledged batch {b} incomplete"
+        );
     }
     for (b, n) in &per_batch {
         assert_eq!(*n, PER_BATCH, "batch {b} is half-present");
@@ -105,7 +120,18 @@ async fn kill_dash_nine_loses_no_acknowledged_batch_and_detects_each_event_once(
         per_batch.len() - acked.len()
     );
     assert_eq!(store.count_events(None).await.unwrap(), total);
-    let state = store.load_detector_state("detect", CountDetector::ID).await.unwrap().expect("count state");
-    assert_eq!(CountDetector::decode(&state), Some(total), "every stored event evaluated exactly once");
-    assert_eq!(store.checkpoint("detect").await.unwrap(), store.max_event_seq().await.unwrap());
+    let state = store
+        .load_detector_state("detect", CountDetector::ID)
+        .await
+        .unwrap()
+        .expect("count state");
+    assert_eq!(
+        CountDetector::decode(&state),
+        Some(total),
+        "every stored event evaluated exactly once"
+    );
+    assert_eq!(
+        store.checkpoint("detect").await.unwrap(),
+        store.max_event_seq().await.unwrap()
+    );
 }

@@ -23,14 +23,22 @@ fn body(batch: usize) -> (String, usize, usize) {
     let mut bad = 0;
     for i in 0..per {
         let n = batch * per + i;
-        let user = if n % 1000 == 0 { "root" } else { "svc" };
+        let user = if n.is_multiple_of(1000) {
+            "root"
+        } else {
+            "svc"
+        };
         s.push_str(&format!(
             "{{\"@timestamp\":\"2026-11-27T10:00:00Z\",\"n\":{n},\"host\":{{\"name\":\"web-{}\"}},\"user\":{{\"name\":\"{user}\"}},\"process\":{{\"command_line\":\"/usr/bin/curl http://example.org/{n}\"}}}}\n",
             n % 7
         ));
         good += 1;
         if i % (per / bad_per) == 0 && bad < bad_per {
-            s.push_str(if bad % 2 == 0 { "{\"broken\": \n" } else { "not json at all\n" });
+            s.push_str(if bad % 2 == 0 {
+                "{\"broken\": \n"
+            } else {
+                "not json at all\n"
+            });
             bad += 1;
         }
     }
@@ -56,12 +64,19 @@ async fn hundred_thousand_events_with_malformed_lines() {
         let stop = stop.clone();
         let url = server.url("/healthz");
         tokio::spawn(async move {
-            let c = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let c = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
             let mut polls = 0u32;
             let mut worst = Duration::ZERO;
             while !stop.load(Ordering::Relaxed) {
                 let t0 = Instant::now();
-                let r = c.get(&url).send().await.expect("healthz answered within 5 s");
+                let r = c
+                    .get(&url)
+                    .send()
+                    .await
+                    .expect("healthz answered within 5 s");
                 assert_eq!(r.status(), 200);
                 worst = worst.max(t0.elapsed());
                 polls += 1;
@@ -91,7 +106,10 @@ async fn hundred_thousand_events_with_malformed_lines() {
         assert_eq!(v["accepted"], good as u64, "batch {b}: {v}");
         assert_eq!(v["rejected"], bad as u64, "batch {b}: {v}");
         let first = &v["errors"][0];
-        assert!(first["line"].as_u64().unwrap() >= 1 && first["reason"].is_string(), "{v}");
+        assert!(
+            first["line"].as_u64().unwrap() >= 1 && first["reason"].is_string(),
+            "{v}"
+        );
         accepted += v["accepted"].as_u64().unwrap();
         rejected += v["rejected"].as_u64().unwrap();
     }
@@ -99,7 +117,10 @@ async fn hundred_thousand_events_with_malformed_lines() {
     assert_eq!(sent_bad, BAD);
     assert_eq!(accepted, EVENTS as u64);
     assert_eq!(rejected, BAD as u64);
-    eprintln!("ingested {accepted} events over HTTP in {secs:.2} s ({:.0} events/s)", accepted as f64 / secs);
+    eprintln!(
+        "ingested {accepted} events over HTTP in {secs:.2} s ({:.0} events/s)",
+        accepted as f64 / secs
+    );
 
     // Alerts appear once detection has caught up: one per root event.
     let mut alerts = 0;
@@ -120,9 +141,23 @@ async fn hundred_thousand_events_with_malformed_lines() {
     }
     assert_eq!(alerts, EVENTS / 1000);
 
-    let metrics = http.get(server.url("/metrics")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("vigil_events_ingested_total 100000"), "{metrics}");
-    assert!(metrics.contains("vigil_events_rejected_total 1000"), "{metrics}");
+    let metrics = http
+        .get(server.url("/metrics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("vigil_events_ingested_total 100000"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vigil_events_rejected_total 1000"),
+        "{metrics}"
+    );
 
     stop.store(true, Ordering::Relaxed);
     let (polls, worst) = health.await.unwrap();
@@ -131,7 +166,10 @@ async fn hundred_thousand_events_with_malformed_lines() {
     server.stop();
 
     // Exactly 100,000 events stored, visible to the CLI after a clean stop.
-    let (code, out, err) = vigil(dir.path(), &["alerts", "list", "--format", "json", "--limit", "1000"]);
+    let (code, out, err) = vigil(
+        dir.path(),
+        &["alerts", "list", "--format", "json", "--limit", "1000"],
+    );
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), EVENTS / 1000);
@@ -142,6 +180,8 @@ async fn hundred_thousand_events_with_malformed_lines() {
     assert!(out.starts_with("TIME"), "{out}");
     assert_eq!(out.lines().count(), 4);
 
-    let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db")).await.unwrap();
+    let store = vigil_store::Store::open_sqlite(&dir.path().join("vigil.db"))
+        .await
+        .unwrap();
     assert_eq!(store.count_events(None).await.unwrap(), EVENTS as u64);
 }

@@ -65,8 +65,12 @@ pub async fn token(cfg: Config, cmd: TokenCommand) -> Result<ExitCode> {
     let code = match cmd {
         TokenCommand::Create(a) => {
             let role: Role = a.role.parse()?;
-            let expires = a.expires_in_days.map(|d| now.add_micros(i64::from(d) * 86_400_000_000));
-            let (rec, plaintext) = store.create_token(TenantId::DEFAULT, &a.name, role, expires, &by, now).await?;
+            let expires = a
+                .expires_in_days
+                .map(|d| now.add_micros(i64::from(d) * 86_400_000_000));
+            let (rec, plaintext) = store
+                .create_token(TenantId::DEFAULT, &a.name, role, expires, &by, now)
+                .await?;
             if a.quiet {
                 println!("{plaintext}");
             } else {
@@ -76,8 +80,12 @@ pub async fn token(cfg: Config, cmd: TokenCommand) -> Result<ExitCode> {
             ExitCode::SUCCESS
         }
         TokenCommand::List { format } => {
-            let rows: Vec<TokenRow> =
-                store.list_tokens(TenantId::DEFAULT).await?.into_iter().map(TokenRow::from).collect();
+            let rows: Vec<TokenRow> = store
+                .list_tokens(TenantId::DEFAULT)
+                .await?
+                .into_iter()
+                .map(TokenRow::from)
+                .collect();
             output::print(&rows, format)?;
             ExitCode::SUCCESS
         }
@@ -153,7 +161,11 @@ pub async fn audit(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
                 }
             }
         }
-        AuditCommand::List { format, limit, after } => {
+        AuditCommand::List {
+            format,
+            limit,
+            after,
+        } => {
             let rows: Vec<AuditRow> = store
                 .list_audit(TenantId::DEFAULT, after, limit.clamp(1, 10_000))
                 .await?
@@ -176,14 +188,20 @@ pub async fn secret(cfg: Config, cmd: SecretCommand) -> Result<ExitCode> {
     match cmd {
         SecretCommand::Set { name } => {
             let mut value = Vec::new();
-            std::io::stdin().read_to_end(&mut value).context("cannot read the secret from stdin")?;
+            std::io::stdin()
+                .read_to_end(&mut value)
+                .context("cannot read the secret from stdin")?;
             while value.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                 value.pop();
             }
             if value.is_empty() {
-                bail!("no secret on stdin; pipe it in: printf %s \"$VALUE\" | vigil secret set {name}");
+                bail!(
+                    "no secret on stdin; pipe it in: printf %s \"$VALUE\" | vigil secret set {name}"
+                );
             }
-            store.put_secret(&key, TenantId::DEFAULT, &name, &value, now).await?;
+            store
+                .put_secret(&key, TenantId::DEFAULT, &name, &value, now)
+                .await?;
             store
                 .audit(&NewAudit {
                     tenant: TenantId::DEFAULT,

@@ -36,7 +36,9 @@ struct Summary {
 
 impl Row for Summary {
     fn headers() -> &'static [&'static str] {
-        &["source", "lines", "accepted", "rejected", "alerts", "seconds", "events/s"]
+        &[
+            "source", "lines", "accepted", "rejected", "alerts", "seconds", "events/s",
+        ]
     }
     fn cells(&self) -> Vec<String> {
         vec![
@@ -65,20 +67,39 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn open_input(args: &IngestArgs, counter: Arc<AtomicU64>) -> Result<(Box<dyn BufRead + Send>, Option<u64>, String)> {
+fn open_input(
+    args: &IngestArgs,
+    counter: Arc<AtomicU64>,
+) -> Result<(Box<dyn BufRead + Send>, Option<u64>, String)> {
     if args.file.as_os_str() == "-" {
-        let r = Counting { inner: std::io::stdin(), n: counter };
-        return Ok((Box::new(BufReader::with_capacity(1 << 20, r)), None, "stdin".into()));
+        let r = Counting {
+            inner: std::io::stdin(),
+            n: counter,
+        };
+        return Ok((
+            Box::new(BufReader::with_capacity(1 << 20, r)),
+            None,
+            "stdin".into(),
+        ));
     }
     let path = &args.file;
     let mut f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let len = f.metadata().ok().map(|m| m.len());
     let mut magic = [0u8; 2];
-    let gz = f.read(&mut magic).map(|n| n == 2 && vigil_ingest::is_gzip(&magic)).unwrap_or(false);
+    let gz = f
+        .read(&mut magic)
+        .map(|n| n == 2 && vigil_ingest::is_gzip(&magic))
+        .unwrap_or(false);
     let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let counted = Counting { inner: f, n: counter };
+    let counted = Counting {
+        inner: f,
+        n: counter,
+    };
     let reader: Box<dyn BufRead + Send> = if gz {
-        Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(counted)))
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(counted),
+        ))
     } else {
         Box::new(BufReader::with_capacity(1 << 20, counted))
     };
@@ -86,15 +107,25 @@ fn open_input(args: &IngestArgs, counter: Arc<AtomicU64>) -> Result<(Box<dyn Buf
 }
 
 pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
-    let _lock = if cfg.is_sqlite() { Some(lock::acquire(&cfg.data_dir, "ingest")?) } else { None };
+    let _lock = if cfg.is_sqlite() {
+        Some(lock::acquire(&cfg.data_dir, "ingest")?)
+    } else {
+        None
+    };
     let store = context::open_store(&cfg).await?;
     let (registry, clock) = context::runtime();
     let detectors = context::detectors(&cfg, &registry)?;
     let metrics = Arc::new(Metrics::default());
-    let (pipeline, tasks) =
-        Pipeline::start(store.clone(), registry.clone(), detectors, clock.clone(), cfg.pipeline_config(), metrics.clone())
-            .await
-            .context("cannot start the pipeline")?;
+    let (pipeline, tasks) = Pipeline::start(
+        store.clone(),
+        registry.clone(),
+        detectors,
+        clock.clone(),
+        cfg.pipeline_config(),
+        metrics.clone(),
+    )
+    .await
+    .context("cannot start the pipeline")?;
 
     let read_bytes = Arc::new(AtomicU64::new(0));
     let (input, total, default_source) = open_input(&args, read_bytes.clone())?;
@@ -114,7 +145,10 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
     let (chunk_tx, mut chunk_rx) = tokio::sync::mpsc::channel(4);
     let reader = tokio::task::spawn_blocking(move || -> Result<()> {
         let mut lines = LineReader::new(input, max_event);
-        while let Some(chunk) = lines.next_chunk(batch_lines, 16 << 20).context("read error")? {
+        while let Some(chunk) = lines
+            .next_chunk(batch_lines, 16 << 20)
+            .context("read error")?
+        {
             if chunk_tx.blocking_send(chunk).is_err() {
                 break;
             }
@@ -124,9 +158,13 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
 
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
     let mut parsing: VecDeque<JoinHandle<Batch>> = VecDeque::new();
-    let mut committing: VecDeque<JoinHandle<vigil_pipeline::Result<vigil_pipeline::Committed>>> = VecDeque::new();
+    let mut committing: VecDeque<JoinHandle<vigil_pipeline::Result<vigil_pipeline::Committed>>> =
+        VecDeque::new();
     let mut errors: Vec<RecordError> = Vec::new();
-    let mut s = Summary { source: source.clone(), ..Summary::default() };
+    let mut s = Summary {
+        source: source.clone(),
+        ..Summary::default()
+    };
     let mut reading = true;
     while reading || !parsing.is_empty() {
         if reading && parsing.len() < parallel {
@@ -142,14 +180,22 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
                         max_event_bytes: max_event,
                     };
                     parsing.push_back(tokio::task::spawn_blocking(move || {
-                        vigil_ingest::parse_lines(&chunk.data, format, &reg, &opts, chunk.first_line)
+                        vigil_ingest::parse_lines(
+                            &chunk.data,
+                            format,
+                            &reg,
+                            &opts,
+                            chunk.first_line,
+                        )
                     }));
                     continue;
                 }
                 None => reading = false,
             }
         }
-        let Some(h) = parsing.pop_front() else { continue };
+        let Some(h) = parsing.pop_front() else {
+            continue;
+        };
         let batch = h.await.context("parser task failed")?;
         s.lines += batch.lines;
         s.rejected += batch.errors.len() as u64;
@@ -175,7 +221,11 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
 
     s.alerts_raised = metrics.alerts_raised.get();
     s.seconds = started.elapsed().as_secs_f64();
-    s.events_per_second = if s.seconds > 0.0 { s.accepted as f64 / s.seconds } else { 0.0 };
+    s.events_per_second = if s.seconds > 0.0 {
+        s.accepted as f64 / s.seconds
+    } else {
+        0.0
+    };
     errors.sort_by_key(|e| e.line);
     for e in errors.iter().take(args.show_errors) {
         eprintln!("rejected: {source}: {e}");
@@ -185,9 +235,16 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
     }
     output::print(std::slice::from_ref(&s), args.output)?;
     store.close().await;
-    let code = if s.accepted == 0 && s.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS };
+    let code = if s.accepted == 0 && s.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
     if args.output == OutputFormat::Table && s.rejected > 0 {
-        eprintln!("{} record(s) rejected; every other record was ingested.", s.rejected);
+        eprintln!(
+            "{} record(s) rejected; every other record was ingested.",
+            s.rejected
+        );
     }
     Ok(code)
 }
@@ -210,8 +267,10 @@ fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
         None => {
             let b = ProgressBar::new_spinner();
             b.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bytes} read ({bytes_per_sec}) {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bytes} read ({bytes_per_sec}) {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             b
         }

@@ -35,7 +35,12 @@ pub async fn register(store: &Store, cfg: &Config, clock: &dyn Clock) -> Result<
 }
 
 /// Runs until `stop` resolves.
-pub async fn run(store: Store, clock: Arc<dyn Clock>, owner: String, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    owner: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
@@ -62,12 +67,23 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, owner: String, mut stop: t
     }
 }
 
-async fn run_job(store: &Store, lease: &JobLease, clock: &dyn Clock) -> std::result::Result<(), String> {
+async fn run_job(
+    store: &Store,
+    lease: &JobLease,
+    clock: &dyn Clock,
+) -> std::result::Result<(), String> {
     match lease.kind.as_str() {
         RETENTION_JOB => {
-            let days = lease.payload.get("days").and_then(serde_json::Value::as_i64).unwrap_or(30);
+            let days = lease
+                .payload
+                .get("days")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(30);
             let cutoff = clock.now().add_micros(-days.saturating_mul(86_400_000_000));
-            let n = store.purge_events(cutoff).await.map_err(|e| e.to_string())?;
+            let n = store
+                .purge_events(cutoff)
+                .await
+                .map_err(|e| e.to_string())?;
             tracing::info!(deleted = n, days, "event retention");
             Ok(())
         }

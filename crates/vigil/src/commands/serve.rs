@@ -14,11 +14,19 @@ use crate::commands::scheduler;
 use crate::config::Config;
 use crate::{context, lock};
 
-pub async fn run(mut cfg: Config, args: ServeArgs, globals: crate::cli::GlobalArgs) -> Result<ExitCode> {
+pub async fn run(
+    mut cfg: Config,
+    args: ServeArgs,
+    globals: crate::cli::GlobalArgs,
+) -> Result<ExitCode> {
     if let Some(l) = args.listen {
         cfg.server.listen = l;
     }
-    let _lock = if cfg.is_sqlite() { Some(lock::acquire(&cfg.data_dir, "serve")?) } else { None };
+    let _lock = if cfg.is_sqlite() {
+        Some(lock::acquire(&cfg.data_dir, "serve")?)
+    } else {
+        None
+    };
     let store = context::open_store(&cfg).await?;
     context::secret_key(&cfg)?;
     let (registry, clock) = context::runtime();
@@ -38,9 +46,19 @@ pub async fn run(mut cfg: Config, args: ServeArgs, globals: crate::cli::GlobalAr
     if store.count_active_tokens().await? == 0 {
         let by = context::cli_principal();
         let (rec, plaintext) = store
-            .create_token(TenantId::DEFAULT, "bootstrap-admin", Role::Admin, None, &by, clock.now())
+            .create_token(
+                TenantId::DEFAULT,
+                "bootstrap-admin",
+                Role::Admin,
+                None,
+                &by,
+                clock.now(),
+            )
             .await?;
-        println!("No API token existed, so an admin token was created (id {}).", rec.id);
+        println!(
+            "No API token existed, so an admin token was created (id {}).",
+            rec.id
+        );
         println!("Admin token (shown once; store it now): {plaintext}");
     }
 
@@ -59,12 +77,22 @@ pub async fn run(mut cfg: Config, args: ServeArgs, globals: crate::cli::GlobalAr
     let state = AppState::new(store.clone(), pipeline, clock, server_cfg);
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (is another server running there?)", cfg.server.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another server running there?)",
+                cfg.server.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     let shutdown = shutdown_signal()?;
-    println!("Vigil listening on http://{addr} (data: {})", data_label(&cfg));
+    println!(
+        "Vigil listening on http://{addr} (data: {})",
+        data_label(&cfg)
+    );
     tracing::info!(%addr, "listening");
-    vigil_server::serve(listener, state, shutdown).await.context("HTTP server failed")?;
+    vigil_server::serve(listener, state, shutdown)
+        .await
+        .context("HTTP server failed")?;
 
     tracing::info!("shutting down: draining the pipeline");
     let _ = stop_tx.send(true);
@@ -78,19 +106,30 @@ pub async fn run(mut cfg: Config, args: ServeArgs, globals: crate::cli::GlobalAr
 
 /// SIGHUP re-reads the configuration and hot-reloads the detectors; their
 /// state carries over by detector id. A bad configuration keeps the old one.
-async fn reload_on_sighup(globals: crate::cli::GlobalArgs, pipeline: vigil_pipeline::PipelineHandle) {
+async fn reload_on_sighup(
+    globals: crate::cli::GlobalArgs,
+    pipeline: vigil_pipeline::PipelineHandle,
+) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
         while hup.recv().await.is_some() {
-            let new = Config::load(&globals).and_then(|c| context::detectors(&c, pipeline.registry()));
+            let new =
+                Config::load(&globals).and_then(|c| context::detectors(&c, pipeline.registry()));
             match new {
                 Ok(detectors) => match pipeline.reload(detectors).await {
                     Ok(()) => tracing::info!("configuration reloaded"),
-                    Err(e) => tracing::error!(error = %e, "detector reload failed; keeping the previous detectors"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "detector reload failed; keeping the previous detectors")
+                    }
                 },
-                Err(e) => tracing::error!(error = format!("{e:#}"), "invalid configuration; keeping the previous detectors"),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "invalid configuration; keeping the previous detectors"
+                ),
             }
         }
     }
