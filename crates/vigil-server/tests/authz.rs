@@ -188,12 +188,12 @@ async fn explicit_cases() {
 
     // Garbage, unknown ids and wrong secrets are all the same 401.
     let admin = app.token(Role::Admin).to_owned();
-    let (id_part, _) = admin.rsplit_once('_').expect("token has a secret part");
-    for bad in [
-        "nonsense",
-        "vgl_ffffffffffffffff_secret",
-        &format!("{id_part}_wrongsecret"),
-    ] {
+    // `vgl_` + 16 hex digits + `_` + secret; the secret may itself hold `_`.
+    let (id_part, secret) = (&admin[..20], &admin[21..]);
+    let last = if secret.ends_with('A') { 'B' } else { 'A' };
+    let wrong_secret = format!("{id_part}_{}{last}", &secret[..secret.len() - 1]);
+    let unknown_id = format!("vgl_ffffffffffffffff_{secret}");
+    for bad in ["nonsense", unknown_id.as_str(), wrong_secret.as_str()] {
         let r = app
             .call(Method::GET, "/api/v1/whoami", Some(bad), Body::empty())
             .await;
@@ -211,6 +211,20 @@ async fn explicit_cases() {
         .body(Body::empty())
         .expect("request");
     app.send(req).await.problem(401);
+
+    // Refusals are counted by reason.
+    let metrics = app.get("/metrics", Role::Admin).await.text();
+    for reason in [
+        "missing",
+        "malformed",
+        "unknown_token",
+        "bad_secret",
+        "scheme",
+        "role",
+    ] {
+        let line = format!("vigil_http_auth_failures_total{{reason=\"{reason}\"}}");
+        assert!(metrics.contains(&line), "{line} missing from:\n{metrics}");
+    }
     app.stop().await;
 }
 

@@ -359,6 +359,10 @@ async fn tokens_audit_and_changes() {
         .expect("request");
     let r = app.send(req).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(
+        r.headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
     let created = r.json();
     let plaintext = created["token"].as_str().expect("token").to_owned();
     assert!(plaintext.starts_with("vgl_"));

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode, header};
 use vigil_model::Timestamp;
 
 use crate::auth::Auth;
@@ -85,7 +85,14 @@ pub(crate) async fn create_token(
     State(state): State<AppState>,
     Auth(p): Auth,
     ApiJson(req): ApiJson<CreateToken>,
-) -> Result<(StatusCode, Json<CreatedToken>), AppError> {
+) -> Result<
+    (
+        StatusCode,
+        [(HeaderName, &'static str); 1],
+        Json<CreatedToken>,
+    ),
+    AppError,
+> {
     let now = state.clock.now();
     let (name, expires_at) = validate(&req, now)?;
     let (record, token) = state
@@ -96,8 +103,10 @@ pub(crate) async fn create_token(
                 .create_token(p.tenant, &name, req.role.into(), expires_at, &p, now),
         )
         .await?;
+    // The body holds a secret: no cache may keep it.
     Ok((
         StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
         Json(CreatedToken {
             token,
             record: TokenDto::from(&record),
