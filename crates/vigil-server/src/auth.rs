@@ -175,6 +175,7 @@ pub(crate) async fn authenticate(
     let key = TokenCache::key(id, secret);
     if !cache.is_verified(&key, &record.secret_hash) {
         let _permit = cache.permits.acquire().await.map_err(AppError::internal)?;
+        state.inner.http.token_verifications.inc();
         let (secret, hash) = (secret.to_owned(), record.secret_hash.clone());
         let ok =
             tokio::task::spawn_blocking(move || vigil_store::token::verify_secret(&secret, &hash))

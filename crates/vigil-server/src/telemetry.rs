@@ -52,6 +52,8 @@ pub(crate) struct HttpMetrics {
     requests: Family<RequestLabels, Counter>,
     duration: HistogramFamily<RouteLabels>,
     auth_failures: Family<ReasonLabels, Counter>,
+    /// Token secrets checked with argon2 (cache misses).
+    pub(crate) token_verifications: Counter,
     store: HistogramFamily<OpLabels>,
 }
 
@@ -61,6 +63,7 @@ impl Default for HttpMetrics {
             requests: Family::default(),
             duration: Family::new_with_constructor(latency_histogram),
             auth_failures: Family::default(),
+            token_verifications: Counter::default(),
             store: Family::new_with_constructor(latency_histogram),
         }
     }
@@ -83,6 +86,11 @@ impl HttpMetrics {
             "vigil_http_auth_failures",
             "Requests refused by authentication or role, by reason",
             self.auth_failures.clone(),
+        );
+        reg.register(
+            "vigil_http_token_verifications",
+            "Token secrets checked with argon2 (verification cache misses)",
+            self.token_verifications.clone(),
         );
         reg.register_with_unit(
             "vigil_http_store_query_duration",

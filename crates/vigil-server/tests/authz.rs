@@ -247,6 +247,15 @@ async fn basic_auth_with_the_token_as_password() {
     app.stop().await;
 }
 
+/// The count of argon2 token checks, read from `/metrics` as admin.
+async fn verifications(app: &TestApp) -> u64 {
+    let text = app.get("/metrics", Role::Admin).await.text();
+    text.lines()
+        .find_map(|l| l.strip_prefix("vigil_http_token_verifications_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no token verification counter in:\n{text}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_token_is_refused_at_once() {
     let app = TestApp::start().await;
@@ -276,12 +285,19 @@ async fn revoked_token_is_refused_at_once() {
     let id = v["id"].as_str().expect("id").to_owned();
 
     // Verified once (argon2), then served from the cache.
+    let before = verifications(&app).await;
     for _ in 0..3 {
         let r = app
             .call(Method::GET, "/api/v1/whoami", Some(&token), Body::empty())
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     }
+    // The admin token used to read the metric was verified before.
+    assert_eq!(
+        verifications(&app).await,
+        before + 1,
+        "argon2 ran more than once for one token"
+    );
     let r = app
         .call(
             Method::DELETE,
