@@ -3,7 +3,7 @@
 //! review the diff), and checked against the route table: every route is
 //! documented with the security its table row demands.
 
-use vigil_server::{Access, ROUTES};
+use vigil_server::{Access, ROUTES, Scheme};
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
 
@@ -69,7 +69,19 @@ fn every_route_is_documented_with_its_security() {
                 );
             }
             Access::Roles(roles) => {
-                assert_eq!(security, ["bearer", "basic"], "{what}");
+                let want: Vec<&str> = rule
+                    .schemes
+                    .iter()
+                    .map(|s| match s {
+                        Scheme::Bearer => "bearer",
+                        Scheme::Basic => "basic",
+                        Scheme::Splunk => "splunk",
+                    })
+                    .collect();
+                assert_eq!(
+                    security, want,
+                    "{what}: security must list the schemes its table row accepts"
+                );
                 for status in ["401", "403"] {
                     let r = &responses
                         .get(status)
