@@ -495,9 +495,8 @@ impl<'t> Fields<'t> {
 
     /// Moves everything into the builder.
     pub(crate) fn into_builder(self, b: &mut EventBuilder) {
-        for (f, v) in self.base.into_iter().chain(self.extra) {
-            b.push(f, v);
-        }
+        b.extend_fields(self.base);
+        b.extend_fields(self.extra);
     }
 }
 

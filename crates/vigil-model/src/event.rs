@@ -310,6 +310,18 @@ impl EventBuilder {
         self.fields.push((field, value));
     }
 
+    /// Adds many values at once, after those already pushed. Takes over the
+    /// vector's allocation when it is the larger side, so a parser that
+    /// collected its fields does not copy them again.
+    pub fn extend_fields(&mut self, mut fields: Vec<(FieldId, Value)>) {
+        if fields.len() > self.fields.len() {
+            fields.splice(0..0, self.fields.drain(..));
+            self.fields = fields;
+        } else {
+            self.fields.append(&mut fields);
+        }
+    }
+
     /// True if `field` already has a value.
     pub fn has(&self, field: FieldId) -> bool {
         self.fields.iter().any(|(f, _)| *f == field)
@@ -366,6 +378,26 @@ mod tests {
     }
 
     #[test]
+    fn extend_keeps_push_order_within_a_field() {
+        let r = FieldRegistry::new();
+        let tags = r.intern("tags").unwrap();
+        let mut b = EventBuilder::new(
+            TenantId::DEFAULT,
+            Timestamp::from_secs(1),
+            "t",
+            EventFormat::Json,
+            *b"{}",
+        );
+        b.push(tags, "a".into());
+        b.extend_fields(vec![(tags, "b".into()), (FieldId::USER_NAME, "u".into())]);
+        b.extend_fields(vec![(tags, "c".into())]);
+        let e = b.build();
+        let all: Vec<_> = e.get_all(tags).map(|v| v.to_text().into_owned()).collect();
+        assert_eq!(all, ["a", "b", "c"]);
+        assert_eq!(e.get_str(FieldId::USER_NAME), Some("u"));
+    }
+
+    #[test]
     fn lookup_multi_values_and_json() {
         let r = FieldRegistry::new();
         let tags = r.intern("tags").unwrap();
@@ -378,7 +410,7 @@ mod tests {
         );
         b.push(tags, "a".into());
         b.push(FieldId::HOST_NAME, "web1".into());
-        b.push(tags, "b".into());
+        b.extend_fields(vec![(tags, "b".into())]);
         b.push_if_absent(FieldId::HOST_NAME, "other".into());
         let e = b.build();
         assert_eq!(e.host.as_deref(), Some("web1"));
