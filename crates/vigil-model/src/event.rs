@@ -133,8 +133,16 @@ impl FieldId {
 pub enum EventFormat {
     /// One JSON object.
     Json,
-    /// A syslog line (RFC 3164 or RFC 5424, detected per line).
+    /// A syslog line (RFC 3164 or RFC 5424, detected per line; a CEF or
+    /// LEEF payload inside it is parsed too).
     Syslog,
+    /// A raw ArcSight CEF line (no syslog header).
+    Cef,
+    /// A raw IBM QRadar LEEF 1.0/2.0 line (no syslog header).
+    Leef,
+    /// One Splunk HEC event object (`event`, `time`, `host`, `source`,
+    /// `sourcetype`, `index`, `fields`).
+    Hec,
 }
 
 impl EventFormat {
@@ -143,6 +151,9 @@ impl EventFormat {
         match self {
             EventFormat::Json => "json",
             EventFormat::Syslog => "syslog",
+            EventFormat::Cef => "cef",
+            EventFormat::Leef => "leef",
+            EventFormat::Hec => "hec",
         }
     }
 }
@@ -159,6 +170,9 @@ impl FromStr for EventFormat {
         match s {
             "json" => Ok(EventFormat::Json),
             "syslog" => Ok(EventFormat::Syslog),
+            "cef" => Ok(EventFormat::Cef),
+            "leef" => Ok(EventFormat::Leef),
+            "hec" => Ok(EventFormat::Hec),
             other => Err(format!("unknown event format {other:?}")),
         }
     }
