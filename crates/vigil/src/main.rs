@@ -8,6 +8,7 @@ mod context;
 mod lock;
 mod output;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
