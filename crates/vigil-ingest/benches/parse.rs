@@ -1,6 +1,7 @@
 //! Parse + ECS-normalise throughput on real data from `$VIGIL_TESTDATA`:
 //! NDJSON built from the EVTX-derived Sigma regression events, and loghub
-//! syslog files. Skips (and says so) when `VIGIL_TESTDATA` is unset.
+//! syslog files; plus the CEF and LEEF fixture corpus of `tests/fixtures`
+//! repeated. Skips (and says so) when `VIGIL_TESTDATA` is unset.
 //!
 //! `cargo bench -p vigil-ingest --bench parse`
 
@@ -67,6 +68,21 @@ fn bench(c: &mut Criterion) {
             inputs.push((name, InputFormat::Syslog, b));
         }
     }
+    let cef = [
+        &include_bytes!("../tests/fixtures/cef/arcsight_spec.log")[..],
+        include_bytes!("../tests/fixtures/cef/vendors.log"),
+        include_bytes!("../tests/fixtures/cef/syslog_wrapped.log"),
+    ]
+    .concat()
+    .repeat(500);
+    inputs.push(("cef", InputFormat::Auto, cef));
+    let leef = [
+        &include_bytes!("../tests/fixtures/leef/leef1.log")[..],
+        include_bytes!("../tests/fixtures/leef/leef2.log"),
+    ]
+    .concat()
+    .repeat(500);
+    inputs.push(("leef", InputFormat::Leef, leef));
     let mut group = c.benchmark_group("parse_normalise");
     for (name, format, data) in &inputs {
         let registry = FieldRegistry::new();

@@ -530,22 +530,9 @@ fn apply_row(r: &Resolved, row: &Row, src: Slot, fields: &mut Fields<'_>) -> boo
                 }
             }
             Conv::UserName => {
-                let text = v.to_text();
-                let text = text.trim();
-                if text.is_empty() || text == "-" || added {
-                    continue;
+                if !added {
+                    added = push_user_name(fields, row.target, &v.to_text());
                 }
-                match text.split_once('\\') {
-                    Some((domain, user)) if !user.is_empty() => {
-                        let (domain, user) = (Value::from(domain), Value::from(user));
-                        fields.push(row.target, user);
-                        if !domain.to_text().is_empty() {
-                            fields.add_if_absent(FieldId::USER_DOMAIN, domain);
-                        }
-                    }
-                    _ => fields.push(row.target, Value::from(text)),
-                }
-                added = true;
             }
             conv => {
                 if let Some(out) = convert(conv, v) {
@@ -556,6 +543,47 @@ fn apply_row(r: &Resolved, row: &Row, src: Slot, fields: &mut Fields<'_>) -> boo
         }
     }
     added
+}
+
+/// `DOMAIN\user` → `user` into `target`, and `user.domain` = `DOMAIN`
+/// when absent; true if something was added (blank and `-` are skipped).
+fn push_user_name(fields: &mut Fields<'_>, target: FieldId, text: &str) -> bool {
+    let text = text.trim();
+    if text.is_empty() || text == "-" {
+        return false;
+    }
+    match text.split_once('\\') {
+        Some((domain, user)) if !user.is_empty() => {
+            fields.push(target, Value::from(user));
+            if !domain.is_empty() {
+                fields.add_if_absent(FieldId::USER_DOMAIN, Value::from(domain));
+            }
+        }
+        _ => fields.push(target, Value::from(text)),
+    }
+    true
+}
+
+/// Fills `target` from one source value through `conv` unless it is already
+/// set (the CEF and LEEF key tables); true if something was added.
+pub(crate) fn map_value(fields: &mut Fields<'_>, target: FieldId, conv: Conv, v: Value) -> bool {
+    if fields.has(target) {
+        return false;
+    }
+    match conv {
+        Conv::UserName => push_user_name(fields, target, &v.to_text()),
+        Conv::Hashes => match &v {
+            Value::Str(s) => sysmon_hashes(s, fields.table.imphash, fields),
+            _ => false,
+        },
+        conv => match convert(conv, v) {
+            Some(out) => {
+                fields.push(target, out);
+                true
+            }
+            None => false,
+        },
+    }
 }
 
 /// One value through a simple conversion.

@@ -1,6 +1,7 @@
 //! Parsers that turn raw records into [`vigil_model::Event`]s with ECS core
 //! fields: JSON/NDJSON (flattened to dotted paths), syslog (RFC 3164 and RFC
-//! 5424), a bounded-memory line reader and bounded gunzip.
+//! 5424), ArcSight CEF and QRadar LEEF (raw or inside syslog), a
+//! bounded-memory line reader and bounded gunzip.
 //!
 //! No I/O of its own: callers hand in bytes or a [`std::io::BufRead`], and
 //! the receive time comes in [`ParseOptions`]. Bad records never stop a
@@ -20,11 +21,14 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod cef;
 mod context;
 mod ecs;
 mod error;
 mod gzip;
 mod json;
+mod kv;
+mod leef;
 mod lines;
 mod options;
 mod syslog;
@@ -69,6 +73,36 @@ pub fn parse_syslog_record(
     lines::parse_record(line, InputFormat::Syslog, &mut Ctx::new(registry), opts)
 }
 
+/// Parses one raw CEF line (`CEF:0|…`, no syslog header; a CEF payload
+/// inside syslog goes through [`parse_syslog_record`]).
+///
+/// # Errors
+///
+/// The reason, for a malformed header or extension, non-UTF-8 or oversized
+/// records.
+pub fn parse_cef_record(
+    line: &[u8],
+    registry: &FieldRegistry,
+    opts: &ParseOptions,
+) -> std::result::Result<Event, String> {
+    lines::parse_record(line, InputFormat::Cef, &mut Ctx::new(registry), opts)
+}
+
+/// Parses one raw LEEF 1.0 or 2.0 line (`LEEF:2.0|…`, no syslog header; a
+/// LEEF payload inside syslog goes through [`parse_syslog_record`]).
+///
+/// # Errors
+///
+/// The reason, for a malformed header, delimiter or attribute, non-UTF-8
+/// or oversized records.
+pub fn parse_leef_record(
+    line: &[u8],
+    registry: &FieldRegistry,
+    opts: &ParseOptions,
+) -> std::result::Result<Event, String> {
+    lines::parse_record(line, InputFormat::Leef, &mut Ctx::new(registry), opts)
+}
+
 /// Rebuilds a stored event from its raw bytes with the parser that made it
 /// (crash recovery). With the stored receive time in `opts` the result has
 /// the same fields as the original; the caller restores id and sequence.
@@ -85,6 +119,8 @@ pub fn reparse(
     match format {
         EventFormat::Json => parse_json_record(raw, registry, opts),
         EventFormat::Syslog => parse_syslog_record(raw, registry, opts),
+        EventFormat::Cef => parse_cef_record(raw, registry, opts),
+        EventFormat::Leef => parse_leef_record(raw, registry, opts),
         other => Err(format!("no parser for event format {other}")),
     }
 }

@@ -6,10 +6,10 @@ use std::fmt;
 use std::io::{self, BufRead};
 
 use memchr::memchr;
-use vigil_model::{Event, FieldRegistry};
+use vigil_model::{Event, EventFormat, FieldRegistry};
 
 use crate::context::Ctx;
-use crate::{InputFormat, ParseOptions, json, syslog};
+use crate::{InputFormat, ParseOptions, json, kv, syslog};
 
 /// A record that could not be turned into an event.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,9 +47,16 @@ fn pick(format: InputFormat, line: &[u8]) -> InputFormat {
     match format {
         InputFormat::Auto => {
             let body = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-            match body.iter().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'{') => InputFormat::Json,
-                _ => InputFormat::Syslog,
+            let start = body.iter().position(|b| !b.is_ascii_whitespace());
+            let body = &body[start.unwrap_or(body.len())..];
+            if body.starts_with(b"{") {
+                InputFormat::Json
+            } else if body.starts_with(b"CEF:") {
+                InputFormat::Cef
+            } else if body.starts_with(b"LEEF:") {
+                InputFormat::Leef
+            } else {
+                InputFormat::Syslog
             }
         }
         f => f,
@@ -68,11 +75,13 @@ pub(crate) fn parse_record(
     }
     match pick(format, line) {
         InputFormat::Json => json::parse(line, ctx, opts),
+        InputFormat::Cef => kv::parse_raw(line, EventFormat::Cef, ctx, opts),
+        InputFormat::Leef => kv::parse_raw(line, EventFormat::Leef, ctx, opts),
         _ => syslog::parse(line, ctx, opts),
     }
 }
 
-/// Parses NDJSON or syslog lines. `first_line` is the number of the first
+/// Parses NDJSON, syslog, CEF or LEEF lines. `first_line` is the number of the first
 /// line in `input` (1 for a whole body), so errors carry absolute numbers.
 ///
 /// Lines end with `\n` or `\r\n`; the last line needs no terminator. Blank

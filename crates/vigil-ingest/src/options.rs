@@ -47,18 +47,26 @@ impl ParseOptions {
 pub enum InputFormat {
     /// NDJSON: one JSON object per line.
     Json,
-    /// One syslog message (RFC 3164 or RFC 5424) per line.
+    /// One syslog message (RFC 3164 or RFC 5424) per line; a CEF or LEEF
+    /// body is parsed into fields too.
     Syslog,
-    /// Per record: a line starting with `{` is JSON, anything else syslog.
+    /// One raw ArcSight CEF record (`CEF:0|…`) per line.
+    Cef,
+    /// One raw QRadar LEEF 1.0/2.0 record (`LEEF:2.0|…`) per line.
+    Leef,
+    /// Per record: a line starting with `{` is JSON, with `CEF:` CEF, with
+    /// `LEEF:` LEEF, anything else syslog.
     Auto,
 }
 
 impl InputFormat {
-    /// The lowercase name (`json`, `syslog`, `auto`).
+    /// The lowercase name (`json`, `syslog`, `cef`, `leef`, `auto`).
     pub const fn as_str(self) -> &'static str {
         match self {
             InputFormat::Json => "json",
             InputFormat::Syslog => "syslog",
+            InputFormat::Cef => "cef",
+            InputFormat::Leef => "leef",
             InputFormat::Auto => "auto",
         }
     }
@@ -76,9 +84,11 @@ impl FromStr for InputFormat {
         match s {
             "json" | "ndjson" => Ok(InputFormat::Json),
             "syslog" => Ok(InputFormat::Syslog),
+            "cef" => Ok(InputFormat::Cef),
+            "leef" => Ok(InputFormat::Leef),
             "auto" => Ok(InputFormat::Auto),
             other => Err(format!(
-                "unknown input format {other:?} (expected json, syslog or auto)"
+                "unknown input format {other:?} (expected json, syslog, cef, leef or auto)"
             )),
         }
     }
@@ -90,7 +100,13 @@ mod tests {
 
     #[test]
     fn format_round_trips() {
-        for f in [InputFormat::Json, InputFormat::Syslog, InputFormat::Auto] {
+        for f in [
+            InputFormat::Json,
+            InputFormat::Syslog,
+            InputFormat::Cef,
+            InputFormat::Leef,
+            InputFormat::Auto,
+        ] {
             assert_eq!(f.to_string().parse::<InputFormat>(), Ok(f));
         }
         assert!(

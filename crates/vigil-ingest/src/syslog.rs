@@ -11,6 +11,14 @@
 //!   kept as message-only events: `message` = the line and
 //!   `tags` = `syslog_unparsed`. Only empty or non-UTF-8 records are errors.
 //! - A UTF-8 BOM at the start of the RFC 5424 MSG is dropped.
+//! - **CEF and LEEF bodies**: a MSG starting with `CEF:` or `LEEF:` (also
+//!   when an RFC 3164 parser took `CEF` for the tag, as in `host CEF:0|…`)
+//!   is parsed into the `cef.*` / `leef.*` fields and their ECS mapping, on
+//!   top of the header fields, which win where both set a field (a header
+//!   `host.name` stays). `message` comes from the payload (`msg`, else the
+//!   CEF name). The payload's device time (`rt`, `devTime`) wins over the
+//!   header time: it carries a year and usually milliseconds. A malformed
+//!   payload makes the record an error with the CEF/LEEF reason.
 //!
 //! Fields: `log.syslog.facility.code`/`.name`, `log.syslog.severity.code`/
 //! `.name`, `log.syslog.version` (RFC 5424), `host.name`, `log.syslog.appname`
@@ -25,6 +33,7 @@ use vigil_model::{Event, EventBuilder, EventFormat, FieldId, Timestamp, Value};
 use crate::ParseOptions;
 use crate::context::Ctx;
 use crate::ecs::{self, Fields};
+use crate::kv::Payload;
 
 /// Tag on records kept as message-only events.
 pub const UNPARSED_TAG: &str = "syslog_unparsed";
@@ -60,6 +69,7 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
     let get_year = move |d: IncompleteDate| resolve_year(received, d);
     let mut fields: Vec<(FieldId, Value)> = Vec::with_capacity(16);
     let mut time = None;
+    let mut payload = None;
     let parsed =
         syslog_loose::parse_message_with_year_exact_tz(text, get_year, Some(Utc), Variant::Either)
             // The parser is lenient: without a PRI and a timestamp it has only
@@ -68,6 +78,13 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
             .filter(|m| m.facility.is_some() || m.timestamp.is_some());
     match parsed {
         Some(msg) => {
+            let body = msg.msg.strip_prefix('\u{feff}').unwrap_or(msg.msg);
+            let tagged = matches!(msg.appname, Some("CEF" | "LEEF")) && msg.procid.is_none();
+            payload = match embedded(text, body, tagged.then_some(msg.appname).flatten()) {
+                Some(Ok(p)) => Some(p),
+                Some(Err(reason)) => return Err(reason),
+                None => None,
+            };
             if let Some(f) = msg.facility {
                 fields.push((FieldId::LOG_SYSLOG_FACILITY_CODE, Value::Int(f as i64)));
                 push_named(ctx, &mut fields, "log.syslog.facility.name", f.as_str());
@@ -82,7 +99,7 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
             if let Some(h) = msg.hostname.filter(|h| !h.is_empty()) {
                 fields.push((FieldId::HOST_NAME, Value::from(h)));
             }
-            if let Some(app) = msg.appname.filter(|a| !a.is_empty()) {
+            if let Some(app) = msg.appname.filter(|a| !a.is_empty() && !tagged) {
                 fields.push((FieldId::LOG_SYSLOG_APPNAME, Value::from(app)));
                 fields.push((FieldId::PROCESS_NAME, Value::from(app)));
             }
@@ -110,8 +127,9 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
                     }
                 }
             }
-            let body = msg.msg.strip_prefix('\u{feff}').unwrap_or(msg.msg);
-            if !body.is_empty() {
+            if let Some(p) = &payload {
+                p.push_fields(&mut ctx.names, &mut fields);
+            } else if !body.is_empty() {
                 fields.push((FieldId::MESSAGE, Value::from(body)));
             }
             time = msg.timestamp.map(|t| Timestamp::from(t.to_utc()));
@@ -122,6 +140,11 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
         }
     }
     let mut fields = Fields::new(&ctx.ecs, fields);
+    if let Some(p) = &payload
+        && let Some(t) = p.normalise(&mut ctx.names, &mut fields, opts.received_at)
+    {
+        time = Some(t);
+    }
     let mut b = EventBuilder::new(
         opts.tenant,
         opts.received_at,
@@ -132,6 +155,22 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
     ecs::finish(&mut fields, time, opts.received_at, &mut b);
     fields.into_builder(&mut b);
     Ok(b.build())
+}
+
+/// The CEF or LEEF payload of a syslog body. `tag` is `CEF`/`LEEF` when the
+/// header parser took the format name for the tag (`host CEF:0|…`): the
+/// payload then starts at that tag in `text`.
+fn embedded<'a>(
+    text: &'a str,
+    body: &'a str,
+    tag: Option<&str>,
+) -> Option<Result<Payload<'a>, String>> {
+    if let Some(tag) = tag {
+        let offset = (body.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        let start = text.get(..offset)?.rfind(tag)?;
+        return Payload::detect(text.get(start..)?);
+    }
+    Payload::detect(body.trim_start())
 }
 
 fn push_named(ctx: &mut Ctx<'_>, fields: &mut Vec<(FieldId, Value)>, name: &str, v: &str) {
@@ -270,6 +309,65 @@ mod tests {
             process.pid=19939
             time=2023-06-14T15:16:01.000000Z
             ",
+        );
+    }
+
+    #[test]
+    fn cef_in_rfc3164_tag_position() {
+        // The header parser reads `CEF` as the tag: the payload is rebuilt
+        // from it and no `process.name=CEF` is made up.
+        check(
+            "<134>Feb 14 19:04:54 fw1 CEF:0|Vendor|Prod|1.2|42|Port scan|7|src=10.0.0.5 suser=eve msg=scan from a \\= b",
+            r"
+            @timestamp=2023-02-14T19:04:54.000000Z
+            cef.device_product=Prod
+            cef.device_vendor=Vendor
+            cef.device_version=1.2
+            cef.extensions.msg=scan from a = b
+            cef.extensions.src=10.0.0.5
+            cef.extensions.suser=eve
+            cef.name=Port scan
+            cef.severity=7
+            cef.signature_id=42
+            cef.version=0
+            event.code=42
+            event.kind=event
+            event.severity=7
+            host.name=fw1
+            log.syslog.facility.code=16
+            log.syslog.facility.name=local0
+            log.syslog.severity.code=6
+            log.syslog.severity.name=info
+            message=scan from a = b
+            observer.product=Prod
+            observer.vendor=Vendor
+            observer.version=1.2
+            source.ip=10.0.0.5
+            time=2023-02-14T19:04:54.000000Z
+            user.name=eve
+            ",
+        );
+    }
+
+    #[test]
+    fn leef_in_rfc5424_with_device_time_and_bad_payload() {
+        let got = render(
+            "<13>1 2024-05-01T12:00:00Z gw qradar 77 - - LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8^dst=10.0.0.5^devTime=May 01 2024 11:59:58",
+        );
+        for want in [
+            "host.name=gw",
+            "process.name=qradar",
+            "process.pid=77",
+            "leef.attributes.src=10.0.1.8",
+            "source.ip=10.0.1.8",
+            "destination.ip=10.0.0.5",
+            "time=2024-05-01T11:59:58.000000Z",
+        ] {
+            assert!(got.lines().any(|l| l == want), "missing {want}:\n{got}");
+        }
+        assert_eq!(
+            render("<13>1 2024-05-01T12:00:00Z gw app - - - CEF:0|V|P|1|s"),
+            "error: CEF header has 4 of 7 fields before the extension"
         );
     }
 

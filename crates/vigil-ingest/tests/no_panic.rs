@@ -15,8 +15,8 @@ fn opts(max: usize) -> ParseOptions {
     .with_max_event_bytes(max)
 }
 
-/// Bytes biased towards JSON and syslog syntax, so the fuzzing reaches deep
-/// into both parsers instead of failing at the first byte.
+/// Bytes biased towards JSON, syslog, CEF and LEEF syntax, so the fuzzing
+/// reaches deep into the parsers instead of failing at the first byte.
 fn tokens() -> impl Strategy<Value = Vec<u8>> {
     let token = prop_oneof![
         Just(&b"{"[..]),
@@ -44,13 +44,40 @@ fn tokens() -> impl Strategy<Value = Vec<u8>> {
         Just(&b"\xEF\xBB\xBF"[..]),
         Just(&b"\xff\xfe"[..]),
         Just(&b" "[..]),
+        Just(&b"CEF:0|"[..]),
+        Just(&b"CEF:"[..]),
+        Just(&b"LEEF:2.0|"[..]),
+        Just(&b"LEEF:1.0|V|P|1|e|"[..]),
+        Just(&b"|"[..]),
+        Just(&b"\\"[..]),
+        Just(&b"\\="[..]),
+        Just(&b"\\|"[..]),
+        Just(&b"\\n"[..]),
+        Just(&b"src="[..]),
+        Just(&b"cs1Label="[..]),
+        Just(&b"rt=Feb 29 2023 25:61:61.9999999 XYZ"[..]),
+        Just(&b"devTimeFormat='yyyy"[..]),
+        Just(&b"devTime="[..]),
+        Just(&b"fileHash=D41D8CD98F00B204E9800998ECF8427E"[..]),
+        Just(&b"="[..]),
+        Just(&b"^"[..]),
+        Just(&b"x09|"[..]),
+        Just(&b"0x110000|"[..]),
+        Just(&b"\t"[..]),
+        Just(&b"\xc3\xa9"[..]),
     ];
     prop::collection::vec(token, 0..60).prop_map(|ts| ts.concat())
 }
 
 fn check_no_panic(input: &[u8]) {
     let reg = FieldRegistry::new();
-    for format in [InputFormat::Json, InputFormat::Syslog, InputFormat::Auto] {
+    for format in [
+        InputFormat::Json,
+        InputFormat::Syslog,
+        InputFormat::Cef,
+        InputFormat::Leef,
+        InputFormat::Auto,
+    ] {
         let b = parse_lines(input, format, &reg, &opts(64), 1);
         assert!(b.events.len() + b.errors.len() <= b.lines as usize);
         let mut r = LineReader::new(input, 64);
