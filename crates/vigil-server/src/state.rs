@@ -109,3 +109,17 @@ impl AppState {
         }
     }
 }
+
+impl AppState {
+    /// Adds metrics owned by other components (the listeners) to
+    /// `/metrics`. Call it on the value [`AppState::new`] returned, before
+    /// cloning it; on a state already shared the metrics are not added and
+    /// a warning is logged.
+    pub fn with_metrics(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => register(&mut inner.registry),
+            None => tracing::warn!("metrics not registered: the server state is already shared"),
+        }
+        self
+    }
+}

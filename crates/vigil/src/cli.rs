@@ -99,6 +99,9 @@ pub enum Command {
     /// Configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Network listeners (syslog) of `vigil serve`.
+    #[command(subcommand)]
+    Listeners(ListenersCommand),
 }
 
 #[derive(Debug, Args)]
@@ -245,4 +248,26 @@ pub enum ConfigCommand {
         #[arg(long, default_value = "toml")]
         format: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListenersCommand {
+    /// The configured listeners and, when a token is given and the server
+    /// answers, their live counters (from its /metrics) and the kernel's
+    /// UDP drop counts (on this host).
+    Status(ListenersStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListenersStatusArgs {
+    /// API token (admin, analyst or viewer) to read the running server's
+    /// counters. Without it only the configuration is shown.
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The server's base URL. Default: http://<server.listen>.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }

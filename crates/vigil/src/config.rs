@@ -36,6 +36,8 @@ pub struct Config {
     pub retention: RetentionSection,
     /// Built-in detectors.
     pub detect: DetectSection,
+    /// Network listeners (syslog). By default, none.
+    pub listeners: ListenersSection,
 }
 
 /// `[server]`.
@@ -86,6 +88,18 @@ pub struct DetectSection {
     pub rules: Vec<MatchRule>,
 }
 
+/// `[listeners]`: network inputs started by `vigil serve`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenersSection {
+    /// `[[listeners.syslog]]` entries: name, protocol = udp|tcp|tls, listen,
+    /// framing = auto|octet-counting|newline, tls_cert, tls_key,
+    /// max_connections (1000), max_event_bytes (1 MiB), queue (100000),
+    /// batch_max_events (10000), batch_max_wait_ms (50), recv_buffer_bytes
+    /// (8 MiB), enabled (true). Default: none, so nothing listens.
+    pub syslog: Vec<vigil_listeners::SyslogListenerConfig>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -97,6 +111,7 @@ impl Default for Config {
             pipeline: PipelineSection::default(),
             retention: RetentionSection::default(),
             detect: DetectSection::default(),
+            listeners: ListenersSection::default(),
         }
     }
 }
@@ -182,6 +197,8 @@ impl Config {
         if self.pipeline.write_max_events == 0 {
             bail!("pipeline.write_max_events must be at least 1");
         }
+        vigil_listeners::validate(&self.listeners.syslog)
+            .context("invalid [[listeners.syslog]] in the configuration")?;
         if !self.database.is_empty() && !is_postgres_url(&self.database) {
             bail!(
                 "database {:?} is not a PostgreSQL URL (postgres://…); leave it empty for the embedded SQLite database",
@@ -297,6 +314,37 @@ mod tests {
         let mut g = args();
         g.database = Some("mysql://x".into());
         assert!(Config::load(&g).is_err());
+    }
+
+    #[test]
+    fn listeners_from_the_file_and_in_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[[listeners.syslog]]\nname = \"tcp\"\nprotocol = \"tcp\"\nlisten = \"127.0.0.1:5514\"\nframing = \"octet-counting\"\n\n[[listeners.syslog]]\nname = \"udp\"\nprotocol = \"udp\"\nlisten = \"127.0.0.1:5514\"\nenabled = false\n",
+        )
+        .unwrap();
+        let mut g = args();
+        g.config = Some(p.clone());
+        let c = Config::load(&g).unwrap();
+        let l = &c.listeners.syslog;
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].framing, vigil_listeners::Framing::OctetCounting);
+        assert_eq!(l[0].max_connections, 1000, "defaults fill the rest");
+        assert!(!l[1].enabled);
+        let shown = c.show("toml").unwrap();
+        assert!(shown.contains("[[listeners.syslog]]"), "{shown}");
+        // What `config show` prints loads again.
+        std::fs::write(&p, &shown).unwrap();
+        assert_eq!(Config::load(&g).unwrap().listeners.syslog, *l);
+        std::fs::write(
+            &p,
+            "[[listeners.syslog]]\nname = \"t\"\nprotocol = \"tls\"\nlisten = \"127.0.0.1:6514\"\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", Config::load(&g).unwrap_err());
+        assert!(e.contains("needs tls_cert and tls_key"), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod admin;
 mod alerts;
 mod ingest;
+mod listeners;
 mod scheduler;
 mod serve;
 
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, ListenersCommand};
 use crate::config::Config;
 
 /// Runs the parsed command line; the exit code for success paths.
@@ -23,6 +24,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token(t) => admin::token(cfg, t).await,
         Command::Audit(a) => admin::audit(cfg, a).await,
         Command::Secret(s) => admin::secret(cfg, s).await,
+        Command::Listeners(ListenersCommand::Status(a)) => listeners::status(cfg, a).await,
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)

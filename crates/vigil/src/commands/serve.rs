@@ -74,7 +74,21 @@ pub async fn run(
         ..ServerConfig::default()
     };
     let reloader = tokio::spawn(reload_on_sighup(globals, pipeline.clone()));
-    let state = AppState::new(store.clone(), pipeline, clock, server_cfg);
+    // Listeners feed the running pipeline; they stop before it on shutdown.
+    let listener_metrics = vigil_listeners::ListenerMetrics::default();
+    let listeners = vigil_listeners::Listeners::start(
+        &cfg.listeners.syslog,
+        pipeline.clone(),
+        clock.clone(),
+        listener_metrics.clone(),
+    )
+    .await
+    .context("cannot start the listeners")?;
+    for b in listeners.bound() {
+        println!("Syslog listener {} on {}://{}", b.name, b.protocol, b.addr);
+    }
+    let state = AppState::new(store.clone(), pipeline, clock, server_cfg)
+        .with_metrics(|r| listener_metrics.register(r));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| {
@@ -94,7 +108,8 @@ pub async fn run(
         .await
         .context("HTTP server failed")?;
 
-    tracing::info!("shutting down: draining the pipeline");
+    tracing::info!("shutting down: stopping the listeners, then draining the pipeline");
+    listeners.shutdown().await;
     let _ = stop_tx.send(true);
     tasks.shutdown().await.context("pipeline shutdown")?;
     let _ = sched.await;
