@@ -28,7 +28,10 @@
 //! from the device header fields, `message` = `msg` else the name,
 //! `file.hash.{md5,sha1,sha256,sha512}` from `fileHash` by length, and the
 //! event time from `rt`, else `end`, else `start` (see [`crate::kv`] for the
-//! formats); `start`/`end` also fill `event.start`/`event.end`.
+//! formats); `start`/`end` also fill `event.start`/`event.end`;
+//! `deviceDirection` 0/1 gives `network.direction` inbound/outbound. `in`
+//! and `out` are bytes from source to destination and back, so they fill
+//! `source.bytes` and `destination.bytes`.
 
 use std::borrow::Cow;
 
@@ -50,7 +53,10 @@ pub(crate) const KEYS: &[Row] = &[
     row("shost", "source.address", Conv::Text),
     row("sourceHostName", "source.address", Conv::Text),
     row("smac", "source.mac", Conv::Text),
-    row("sntdom", "source.domain", Conv::Text),
+    row("sourceTranslatedAddress", "source.nat.ip", Conv::Ip),
+    row("sourceTranslatedPort", "source.nat.port", Conv::Int),
+    row("in", "source.bytes", Conv::Int),
+    row("bytesIn", "source.bytes", Conv::Int),
     row("dst", "destination.ip", Conv::Ip),
     row("destinationAddress", "destination.ip", Conv::Ip),
     row("c6a3", "destination.ip", Conv::Ip),
@@ -59,6 +65,18 @@ pub(crate) const KEYS: &[Row] = &[
     row("dhost", "destination.address", Conv::Text),
     row("destinationHostName", "destination.address", Conv::Text),
     row("dmac", "destination.mac", Conv::Text),
+    row(
+        "destinationTranslatedAddress",
+        "destination.nat.ip",
+        Conv::Ip,
+    ),
+    row(
+        "destinationTranslatedPort",
+        "destination.nat.port",
+        Conv::Int,
+    ),
+    row("out", "destination.bytes", Conv::Int),
+    row("bytesOut", "destination.bytes", Conv::Int),
     row("suser", "user.name", Conv::UserName),
     row("sourceUserName", "user.name", Conv::UserName),
     row("suid", "user.id", Conv::Text),
@@ -91,6 +109,7 @@ pub(crate) const KEYS: &[Row] = &[
     row("act", "event.action", Conv::Text),
     row("deviceAction", "event.action", Conv::Text),
     row("outcome", "event.outcome", Conv::Lower),
+    row("reason", "event.reason", Conv::Text),
     row("app", "network.protocol", Conv::Lower),
     row("applicationProtocol", "network.protocol", Conv::Lower),
     row("proto", "network.transport", Conv::Lower),
@@ -229,6 +248,14 @@ impl<'a> Cef<'a> {
         }
         if !name.is_empty() {
             fields.add_if_absent(FieldId::MESSAGE, Value::from(&**name));
+        }
+        let direction = match self.get("deviceDirection").map(str::trim) {
+            Some("0") => Some("inbound"),
+            Some("1") => Some("outbound"),
+            _ => None,
+        };
+        if let Some(d) = direction {
+            kv::add(names, fields, "network.direction", Value::from(d));
         }
         if let Some(sev) = severity_number(severity) {
             fields.add_if_absent(FieldId::EVENT_SEVERITY, Value::Int(sev));

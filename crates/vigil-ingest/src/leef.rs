@@ -36,7 +36,12 @@ use crate::ecs::{Conv, Fields};
 use crate::json::MAX_FIELDS;
 use crate::kv::{self, Row, row};
 
-/// Attributes mapped to ECS, in order of preference per target.
+/// Attributes mapped to ECS, in order of preference per target: the
+/// predefined LEEF keys whose meaning matches an ECS field, plus the common
+/// `msg`, `action`, `userAgent`, `filePath`, `fileName`. Identity keys
+/// (`identSrc`, `identHostName`) and `cat` stay only under
+/// `leef.attributes.*`: they describe the identity or a vendor category, not
+/// the event's host or an ECS `event.type` value.
 pub(crate) const KEYS: &[Row] = &[
     row("src", "source.ip", Conv::Ip),
     row("srcPort", "source.port", Conv::Int),
@@ -55,8 +60,6 @@ pub(crate) const KEYS: &[Row] = &[
     row("usrName", "user.name", Conv::UserName),
     row("accountName", "user.name", Conv::UserName),
     row("domain", "user.domain", Conv::Text),
-    row("identHostName", "host.name", Conv::Text),
-    row("identSrc", "host.ip", Conv::Ip),
     row("sev", "event.severity", Conv::Int),
     row("proto", "network.transport", Conv::Lower),
     row("url", "url.original", Conv::Copy),
@@ -64,12 +67,10 @@ pub(crate) const KEYS: &[Row] = &[
     row("userAgent", "user_agent.original", Conv::Text),
     row("msg", "message", Conv::Copy),
     row("action", "event.action", Conv::Text),
-    row("cat", "event.type", Conv::Lower),
     row("policy", "rule.name", Conv::Text),
     row("filePath", "file.path", Conv::Copy),
     row("fileName", "file.name", Conv::Text),
     row("filePath", "file.name", Conv::Basename),
-    row("fileHash", "file.hash.sha256", Conv::Lower),
 ];
 
 /// One LEEF record, borrowed from the line where no escape was undone.

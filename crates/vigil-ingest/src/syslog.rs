@@ -16,7 +16,7 @@
 //!   is parsed into the `cef.*` / `leef.*` fields and their ECS mapping, on
 //!   top of the header fields, which win where both set a field (a header
 //!   `host.name` stays). `message` comes from the payload (`msg`, else the
-//!   CEF name). The payload's device time (`rt`, `devTime`) wins over the
+//!   CEF name or the whole LEEF payload). The payload's device time (`rt`, `devTime`) wins over the
 //!   header time: it carries a year and usually milliseconds. A malformed
 //!   payload makes the record an error with the CEF/LEEF reason.
 //!
@@ -85,6 +85,7 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
                 Some(Err(reason)) => return Err(reason),
                 None => None,
             };
+            let tagged = tagged && payload.is_some();
             if let Some(f) = msg.facility {
                 fields.push((FieldId::LOG_SYSLOG_FACILITY_CODE, Value::Int(f as i64)));
                 push_named(ctx, &mut fields, "log.syslog.facility.name", f.as_str());

@@ -173,6 +173,9 @@ fn cef_vendor_samples() {
             ("network.transport", "tcp"),
             ("destination.port", "443"),
             ("event.action", "Accept"),
+            ("source.nat.ip", "192.0.2.10"),
+            ("source.nat.port", "40412"),
+            ("network.direction", "outbound"),
         ],
     );
     assert_eq!(time(&e[0]), "2024-06-03T10:20:00.000000Z");
@@ -189,6 +192,8 @@ fn cef_vendor_samples() {
             ("cef.extensions.Virtual System", "vsys1"),
             ("cef.extensions.Source Zone", "trust"),
             ("source.port", "53412"),
+            ("source.bytes", "1520"),
+            ("destination.bytes", "6410"),
         ],
     );
     assert_eq!(time(&e[1]), "2024-06-03T10:20:00.000000Z");
@@ -347,7 +352,8 @@ fn leef_samples_and_delimiters() {
         &[
             ("user.name", "alice"),
             ("user.domain", "CORP"),
-            ("host.name", "laptop-9"),
+            ("leef.attributes.identHostName", "laptop-9"),
+            ("host.name", "-"),
             ("file.path", "C:\\Users\\alice\\x.exe"),
             ("file.name", "x.exe"),
             ("event.action", "Quarantined"),
