@@ -18,7 +18,9 @@
 //!   `host.name` stays). `message` comes from the payload (`msg`, else the
 //!   CEF name or the whole LEEF payload). The payload's device time (`rt`, `devTime`) wins over the
 //!   header time: it carries a year and usually milliseconds. A malformed
-//!   payload makes the record an error with the CEF/LEEF reason.
+//!   payload makes the record an error with the CEF/LEEF reason. A bare
+//!   `CEF:`/`LEEF:` record without any syslog header (some senders omit
+//!   it) is parsed the same way instead of being kept as unparsed text.
 //!
 //! Fields: `log.syslog.facility.code`/`.name`, `log.syslog.severity.code`/
 //! `.name`, `log.syslog.version` (RFC 5424), `host.name`, `log.syslog.appname`
@@ -135,10 +137,18 @@ pub(crate) fn parse(line: &[u8], ctx: &mut Ctx<'_>, opts: &ParseOptions) -> Resu
             }
             time = msg.timestamp.map(|t| Timestamp::from(t.to_utc()));
         }
-        None => {
-            fields.push((FieldId::MESSAGE, Value::from(text.trim_end())));
-            push_named(ctx, &mut fields, "tags", UNPARSED_TAG);
-        }
+        None => match Payload::detect(text.trim()) {
+            // A bare CEF/LEEF record sent without a syslog header.
+            Some(Ok(p)) => {
+                p.push_fields(&mut ctx.names, &mut fields);
+                payload = Some(p);
+            }
+            Some(Err(reason)) => return Err(reason),
+            None => {
+                fields.push((FieldId::MESSAGE, Value::from(text.trim_end())));
+                push_named(ctx, &mut fields, "tags", UNPARSED_TAG);
+            }
+        },
     }
     let mut fields = Fields::new(&ctx.ecs, fields);
     if let Some(p) = &payload
@@ -370,6 +380,10 @@ mod tests {
             render("<13>1 2024-05-01T12:00:00Z gw app - - - CEF:0|V|P|1|s"),
             "error: CEF header has 4 of 7 fields before the extension"
         );
+        // No header at all: still CEF, not `syslog_unparsed`.
+        let bare = render("CEF:0|V|P|1|s|n|3|src=10.1.2.3");
+        assert!(bare.contains("source.ip=10.1.2.3"), "{bare}");
+        assert!(!bare.contains(UNPARSED_TAG), "{bare}");
     }
 
     #[test]

@@ -58,20 +58,22 @@ const CORPUS: &[(&str, InputFormat, usize)] = &[
     ("cef/syslog_wrapped.log", InputFormat::Syslog, 3),
     ("leef/leef1.log", InputFormat::Leef, 3),
     ("leef/leef2.log", InputFormat::Leef, 5),
-    ("leef/syslog_wrapped.log", InputFormat::Syslog, 1),
+    ("leef/syslog_wrapped.log", InputFormat::Syslog, 2),
 ];
 
 #[test]
 fn whole_corpus_parses_with_its_format_and_auto() {
     for (name, format, n) in CORPUS {
-        for f in [*format, InputFormat::Auto] {
+        // Raw records also go through the syslog parser (listeners use it):
+        // a bare `CEF:`/`LEEF:` line needs no syslog header.
+        for f in [*format, InputFormat::Auto, InputFormat::Syslog] {
             let reg = FieldRegistry::new();
             let b = parse(&reg, name, f);
             assert!(b.errors.is_empty(), "{name} as {f}: {:?}", b.errors);
             assert_eq!(b.events.len(), *n, "{name} as {f}");
             for e in &b.events {
                 let want = match (f, *format) {
-                    (_, InputFormat::Syslog) => EventFormat::Syslog,
+                    (InputFormat::Syslog, _) | (_, InputFormat::Syslog) => EventFormat::Syslog,
                     (_, InputFormat::Leef) => EventFormat::Leef,
                     _ => EventFormat::Cef,
                 };
@@ -423,6 +425,21 @@ fn leef_samples_and_delimiters() {
             ("leef.event_id", "41"),
         ],
     );
+    // The QRadar guide's header without a priority, an address as host.
+    let e = &b.events[1];
+    check(
+        &reg,
+        e,
+        &[
+            ("host.name", "192.168.1.1"),
+            ("log.syslog.facility.code", "-"),
+            ("leef.version", "1.0"),
+            ("leef.attributes.cat", "anomaly"),
+            ("destination.port", "21"),
+            ("user.name", "joe.black"),
+        ],
+    );
+    assert_eq!(time(e), "2024-01-18T11:07:53.000000Z");
 }
 
 #[test]
