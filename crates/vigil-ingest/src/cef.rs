@@ -7,7 +7,9 @@
 //!   record an error.
 //! - **Extension**: `key=value` pairs separated by spaces; a value runs up to
 //!   the space before the next `key=` (keys are letters, digits, `_`, `.`,
-//!   `-`, as in `ad.xyz` custom keys), so values may hold spaces. In values
+//!   `-`, as in `ad.xyz` custom keys), so values may hold spaces. That one
+//!   space (or tab) separates; further padding belongs to the value, and
+//!   the last value loses its trailing blanks. Empty values are kept. In values
 //!   `\=`, `\\`, `\|` are the characters, `\n` and `\r` line breaks; an `=`
 //!   not preceded by ` key` stays in the value (`request=https://h/?a=b`).
 //!   Text before the first key, or no pair in a non-empty extension, is an
@@ -345,8 +347,12 @@ fn split_extension(ext: &str) -> Result<Vec<(&str, Cow<'_, str>)>, String> {
     }
     let mut out = Vec::with_capacity(keys.len());
     for (n, &(k, eq)) in keys.iter().enumerate() {
-        let end = keys.get(n + 1).map_or(ext.len(), |&(next, _)| next);
-        let value = ext[eq + 1..end].trim_end_matches([' ', '\t']);
+        // The one space (or tab) before the next key separates; other
+        // padding is the value's. The last value loses trailing blanks.
+        let value = match keys.get(n + 1) {
+            Some(&(next, _)) => &ext[eq + 1..next - 1],
+            None => ext[eq + 1..].trim_end(),
+        };
         out.push((&ext[k..eq], kv::unescape(value, &['=', '|'], true)));
     }
     Ok(out)
@@ -489,6 +495,24 @@ mod tests {
             user.name=alice
             ",
         );
+    }
+
+    #[test]
+    fn padding_and_tabs() {
+        let got = render(
+            "CEF:0|V|P|1|s|n|3|spt=1232 msg=kept  padding   src=10.0.0.1 x=tab\tis\t dst=10.0.0.2 y=last \t ",
+        );
+        for want in [
+            "cef.extensions.msg=kept  padding  ",
+            "cef.extensions.x=tab\tis\t",
+            "cef.extensions.y=last",
+            "source.ip=10.0.0.1",
+            "destination.ip=10.0.0.2",
+        ] {
+            assert!(got.lines().any(|l| l == want), "missing {want:?} in\n{got}");
+        }
+        // A tab before a key separates too.
+        assert!(render("CEF:0|V|P|1|s|n|3|msg=a\tsrc=10.0.0.3").contains("source.ip=10.0.0.3"));
     }
 
     #[test]
