@@ -26,6 +26,7 @@ mod context;
 mod ecs;
 mod error;
 mod gzip;
+mod hec;
 mod json;
 mod kv;
 mod leef;
@@ -36,6 +37,7 @@ mod time;
 
 pub use error::{Error, Result};
 pub use gzip::{gunzip_bounded, is_gzip};
+pub use hec::{HecError, HecErrorKind, parse_hec_body, parse_hec_event, split_hec_events};
 pub use json::{MAX_DEPTH, MAX_FIELDS};
 pub use lines::{Batch, Chunk, Line, LineReader, RecordError, parse_lines};
 pub use options::{DEFAULT_MAX_EVENT_BYTES, InputFormat, ParseOptions};
@@ -121,6 +123,7 @@ pub fn reparse(
         EventFormat::Syslog => parse_syslog_record(raw, registry, opts),
         EventFormat::Cef => parse_cef_record(raw, registry, opts),
         EventFormat::Leef => parse_leef_record(raw, registry, opts),
+        EventFormat::Hec => parse_hec_event(raw, registry, opts),
         other => Err(format!("no parser for event format {other}")),
     }
 }

@@ -198,6 +198,9 @@ pub(crate) async fn authenticate(
 fn reject(state: &AppState, failure: AuthFailure, path: &str) -> Response {
     state.inner.http.auth_failure(failure);
     tracing::info!(reason = failure.as_str(), path, "request refused");
+    if path.starts_with(crate::routes::hec::PREFIX) {
+        return crate::routes::hec::HecReply::auth(failure).into_response();
+    }
     match failure {
         AuthFailure::Role => AppError::forbidden().into_response(),
         _ => AppError::unauthorized().into_response(),

@@ -263,6 +263,14 @@ pub(crate) async fn finalize(req: Request, next: Next) -> Response {
     if let Some(InternalCause(cause)) = parts.extensions.remove::<InternalCause>() {
         tracing::error!(error = %cause, path, status = status.as_u16(), "request failed");
     }
+    if parts
+        .extensions
+        .get::<crate::routes::hec::HecBody>()
+        .is_some()
+    {
+        // Splunk HEC answers keep HEC's JSON shape.
+        return Response::from_parts(parts, body);
+    }
     if let Some(mut p) = parts.extensions.remove::<Problem>() {
         p.instance = Some(path);
         return rerender(parts, &p);

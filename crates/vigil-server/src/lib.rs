@@ -21,6 +21,6 @@ mod telemetry;
 pub use auth::Scheme;
 pub use error::Problem;
 pub use openapi::openapi;
-pub use roles::{API_SCHEMES, Access, ROUTES, RouteRule, rule_for};
+pub use roles::{API_SCHEMES, Access, HEC_SCHEMES, ROUTES, RouteRule, rule_for};
 pub use serve::{router, serve};
 pub use state::{AppState, ServerConfig};

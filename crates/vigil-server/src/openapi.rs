@@ -3,7 +3,7 @@
 //! schemes and, per operation, the roles from the route table.
 
 use utoipa::openapi::extensions::ExtensionsBuilder;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, PathItem, path::Operation};
 use utoipa::{Modify, OpenApi};
 
@@ -25,6 +25,7 @@ use crate::state::ServerConfig;
         (name = "health", description = "Liveness and readiness probes"),
         (name = "metrics", description = "Prometheus metrics"),
         (name = "ingest", description = "Sending events"),
+        (name = "hec", description = "Splunk HTTP Event Collector compatible endpoints (HEC JSON answers, not problem details)"),
         (name = "alerts", description = "Alerts raised by detectors"),
         (name = "events", description = "Stored events"),
         (name = "tokens", description = "API tokens"),
@@ -60,6 +61,13 @@ impl Modify for SecuritySchemes {
                     .description(Some("Any user name; the API token as the password"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "splunk",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Splunk <token>`: the API token after the word Splunk (HEC routes only)",
+            ))),
         );
     }
 }

@@ -71,12 +71,32 @@ const fn api(method: Method, path: &'static str, roles: &'static [Role]) -> Rout
     }
 }
 
+/// The schemes of the Splunk HEC routes: `Splunk <token>` as HEC clients
+/// send it, plus the API's own.
+pub const HEC_SCHEMES: &[Scheme] = &[Scheme::Splunk, Scheme::Bearer, Scheme::Basic];
+
+const fn hec(path: &'static str) -> RouteRule {
+    RouteRule {
+        method: Method::POST,
+        path,
+        access: Access::Roles(INGESTERS),
+        schemes: HEC_SCHEMES,
+    }
+}
+
 /// Every route of the server with the roles allowed to call it.
 pub static ROUTES: &[RouteRule] = &[
     public(Method::GET, "/healthz"),
     public(Method::GET, "/readyz"),
     api(Method::GET, "/metrics", READERS),
     api(Method::POST, "/api/v1/ingest", INGESTERS),
+    api(Method::POST, "/api/v1/ingest/evtx", INGESTERS),
+    hec("/services/collector"),
+    hec("/services/collector/event"),
+    hec("/services/collector/event/1.0"),
+    hec("/services/collector/raw"),
+    hec("/services/collector/ack"),
+    public(Method::GET, "/services/collector/health"),
     api(Method::GET, "/api/v1/alerts", READERS),
     api(Method::GET, "/api/v1/alerts/{id}", READERS),
     api(Method::GET, "/api/v1/events", READERS),
@@ -136,9 +156,10 @@ mod tests {
                 "{a:?}"
             );
             assert_eq!(a.access == Access::Public, a.schemes.is_empty(), "{a:?}");
-            assert!(
-                !a.schemes.contains(&Scheme::Splunk),
-                "no route accepts Splunk yet: {a:?}"
+            assert_eq!(
+                a.schemes.contains(&Scheme::Splunk),
+                a.path.starts_with("/services/collector") && a.access != Access::Public,
+                "only the HEC routes accept Splunk: {a:?}"
             );
         }
     }

@@ -34,6 +34,15 @@ pub struct ServerConfig {
     pub token_cache_entries: usize,
     /// How long `/readyz` waits for the store to answer. By default, 2 s.
     pub ready_timeout: Duration,
+    /// Largest EVTX upload (`/api/v1/ingest/evtx`, all files of a form
+    /// together), in bytes; larger ones get 413. By default, 256 MiB.
+    pub max_evtx_bytes: usize,
+    /// HEC indexer acknowledgement: `ackId`s for requests with a channel
+    /// and `/services/collector/ack`. By default, enabled.
+    pub hec_ack: bool,
+    /// How many HEC channels keep ack state; past it the least recently
+    /// used is dropped (its ids then read false). By default, 10 000.
+    pub hec_ack_channels: usize,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +54,9 @@ impl Default for ServerConfig {
             max_concurrent_ingest: 8,
             token_cache_entries: 10_000,
             ready_timeout: Duration::from_secs(2),
+            max_evtx_bytes: 256 << 20,
+            hec_ack: true,
+            hec_ack_channels: 10_000,
         }
     }
 }
@@ -75,6 +87,10 @@ pub(crate) struct Internals {
     pub(crate) registry: Registry,
     /// The OpenAPI document, serialized once.
     pub(crate) openapi_json: Bytes,
+    /// HEC ack state and metrics.
+    pub(crate) hec: crate::routes::hec::HecState,
+    /// EVTX upload metrics.
+    pub(crate) evtx: crate::routes::evtx::EvtxMetrics,
 }
 
 impl AppState {
@@ -90,6 +106,10 @@ impl AppState {
         pipeline.metrics().register(&mut registry);
         let http = HttpMetrics::default();
         http.register(&mut registry);
+        let hec = crate::routes::hec::HecState::new(config.hec_ack_channels);
+        hec.metrics.register(&mut registry);
+        let evtx = crate::routes::evtx::EvtxMetrics::default();
+        evtx.register(&mut registry);
         let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
         let tokens = TokenCache::new(config.token_cache_entries, parallel);
         let ingest_permits = Semaphore::new(config.max_concurrent_ingest.max(1));
@@ -105,6 +125,8 @@ impl AppState {
                 http,
                 registry,
                 openapi_json,
+                hec,
+                evtx,
             }),
         }
     }

@@ -11,7 +11,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine as _;
 use common::{Reply, TestApp};
 use vigil_model::{Role, TenantId};
-use vigil_server::{Access, ROUTES, RouteRule};
+use vigil_server::{Access, ROUTES, RouteRule, Scheme};
 
 /// How the matrix calls a route, and what an allowed role gets back.
 struct Case {
@@ -44,6 +44,35 @@ fn case(rule: &RouteRule) -> Case {
             content_type: Some("application/x-ndjson"),
             allowed: StatusCode::OK,
         },
+        // Not EVTX: a well-formed request whose file is reported unreadable.
+        ("POST", "/api/v1/ingest/evtx") => Case {
+            uri: "/api/v1/ingest/evtx".into(),
+            body: b"not an evtx file".to_vec(),
+            content_type: Some("application/octet-stream"),
+            allowed: StatusCode::OK,
+        },
+        (
+            "POST",
+            "/services/collector" | "/services/collector/event" | "/services/collector/event/1.0",
+        ) => Case {
+            uri: rule.path.into(),
+            body: br#"{"event":"matrix"}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::OK,
+        },
+        ("POST", "/services/collector/raw") => Case {
+            uri: "/services/collector/raw".into(),
+            body: b"matrix line\n".to_vec(),
+            content_type: Some("text/plain"),
+            allowed: StatusCode::OK,
+        },
+        ("POST", "/services/collector/ack") => Case {
+            uri: "/services/collector/ack?channel=matrix".into(),
+            body: br#"{"acks":[0]}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::OK,
+        },
+        ("GET", "/services/collector/health") => get("/services/collector/health", StatusCode::OK),
         ("GET", "/api/v1/alerts") => get("/api/v1/alerts", StatusCode::OK),
         ("GET", "/api/v1/alerts/{id}") => get(
             &format!("/api/v1/alerts/{RANDOM_ALERT}"),
@@ -134,9 +163,15 @@ async fn every_route_by_every_principal() {
         let c = case(rule);
         let what = format!("{} {}", rule.method, rule.path);
 
+        // HEC routes refuse in HEC's JSON shape, the API with problems.
+        let hec = rule.schemes.contains(&Scheme::Splunk);
         let r = call(&app, rule, &c, None).await;
         if rule.access == Access::Public {
             assert_eq!(r.status, c.allowed, "anonymous on {what}: {}", r.text());
+        } else if hec {
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}");
+            assert_eq!(r.json()["code"], 2, "{what}: {}", r.text());
+            assert_challenge(&r);
         } else {
             r.problem(401);
             assert_challenge(&r);
@@ -151,8 +186,15 @@ async fn every_route_by_every_principal() {
                 StatusCode::FORBIDDEN
             };
             assert_eq!(r.status, want, "{role} on {what}: {}", r.text());
-            if want == StatusCode::FORBIDDEN {
+            if want == StatusCode::FORBIDDEN && hec {
+                assert_eq!(r.json()["code"], 4, "{role} on {what}: {}", r.text());
+            } else if want == StatusCode::FORBIDDEN {
                 r.problem(403);
+            }
+            // HEC routes take the token as `Splunk <token>` as well.
+            if hec {
+                let r = call(&app, rule, &c, Some(format!("Splunk {}", app.token(role)))).await;
+                assert_eq!(r.status, want, "{role} (Splunk) on {what}: {}", r.text());
             }
             checked += 1;
         }

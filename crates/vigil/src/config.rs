@@ -54,6 +54,12 @@ pub struct ServerSection {
     /// Largest request body after gzip decompression, bytes. Default:
     /// 256 MiB.
     pub max_decompressed_bytes: usize,
+    /// Largest EVTX upload (`POST /api/v1/ingest/evtx`), bytes. Default:
+    /// 256 MiB.
+    pub max_evtx_bytes: usize,
+    /// Splunk HEC indexer acknowledgement (`ackId` for requests with a
+    /// channel, `/services/collector/ack`). Default: true.
+    pub hec_ack: bool,
 }
 
 /// `[pipeline]`.
@@ -123,6 +129,8 @@ impl Default for ServerSection {
             max_event_bytes: 1 << 20,
             max_body_bytes: 64 << 20,
             max_decompressed_bytes: 256 << 20,
+            max_evtx_bytes: 256 << 20,
+            hec_ack: true,
         }
     }
 }

@@ -12,7 +12,9 @@ pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod changes;
 pub(crate) mod events;
+pub(crate) mod evtx;
 pub(crate) mod health;
+pub(crate) mod hec;
 pub(crate) mod ingest;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
@@ -25,6 +27,16 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
     let ingest = OpenApiRouter::default()
         .routes(routes!(ingest::ingest))
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    let hec = OpenApiRouter::default()
+        .routes(routes!(hec::event))
+        .routes(routes!(hec::collector))
+        .routes(routes!(hec::event_v1))
+        .routes(routes!(hec::raw))
+        .routes(routes!(hec::ack))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    let evtx = OpenApiRouter::default()
+        .routes(routes!(evtx::ingest_evtx))
+        .layer(DefaultBodyLimit::max(config.max_evtx_bytes));
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -40,6 +52,9 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)
+        .routes(routes!(hec::health))
+        .merge(hec)
+        .merge(evtx)
 }
 
 /// The largest page any list route returns.

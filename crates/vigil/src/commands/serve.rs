@@ -71,6 +71,8 @@ pub async fn run(
         max_event_bytes: cfg.server.max_event_bytes,
         max_body_bytes: cfg.server.max_body_bytes,
         max_decompressed_bytes: cfg.server.max_decompressed_bytes,
+        max_evtx_bytes: cfg.server.max_evtx_bytes,
+        hec_ack: cfg.server.hec_ack,
         ..ServerConfig::default()
     };
     let reloader = tokio::spawn(reload_on_sighup(globals, pipeline.clone()));
