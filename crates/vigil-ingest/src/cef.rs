@@ -37,6 +37,7 @@
 
 use std::borrow::Cow;
 
+use rustc_hash::FxHashMap;
 use vigil_model::{FieldId, Timestamp, Value};
 
 use crate::context::Interner;
@@ -210,19 +211,28 @@ impl<'a> Cef<'a> {
             path.push_str(k);
             kv::push(names, out, &path, &**v);
         }
+        if !self.ext.iter().any(|(k, _)| k.ends_with("Label")) {
+            return;
+        }
+        // First value per key: labels are resolved in linear time even in
+        // a record of MAX_FIELDS keys.
+        let mut first: FxHashMap<&str, &str> = FxHashMap::default();
+        for (k, v) in &self.ext {
+            first.entry(k).or_insert(v);
+        }
         for (k, label) in &self.ext {
             let Some(base) = k.strip_suffix("Label") else {
                 continue;
             };
             let label = label.trim();
-            if base.is_empty() || label.is_empty() || self.get(label).is_some() {
+            if base.is_empty() || label.is_empty() || first.contains_key(label) {
                 continue;
             }
-            if let Some(v) = self.get(base) {
+            if let Some(v) = first.get(base) {
                 path.clear();
                 path.push_str("cef.extensions.");
                 path.push_str(label);
-                kv::push(names, out, &path, v);
+                kv::push(names, out, &path, *v);
             }
         }
     }
@@ -555,6 +565,16 @@ mod tests {
         ] {
             assert_eq!(render(line), format!("error: {reason}"), "{line}");
         }
+    }
+
+    #[test]
+    fn many_labels_stay_linear() {
+        let pairs: Vec<String> = (0..4_000)
+            .map(|i| format!("cs{i}=v{i} cs{i}Label=L{i}"))
+            .collect();
+        let line = format!("CEF:0|V|P|1|s|n|3|{}", pairs.join(" "));
+        let got = render(&line);
+        assert!(got.contains("cef.extensions.L3999=v3999"));
     }
 
     #[test]
