@@ -2,8 +2,8 @@
 //! queue, parses them off the async threads, and submits them to the
 //! pipeline in batches (up to `batch_max_events` or `batch_max_wait_ms`).
 //!
-//! It submits one batch at a time and awaits the commit, so while the store
-//! is slow the queue fills: TCP readers then wait (back-pressure reaches the
+//! At most one submission is in flight (the next batch is collected and
+//! parsed meanwhile), so while the store is slow the queue fills: TCP readers then wait (back-pressure reaches the
 //! sender) and UDP datagrams are dropped and counted.
 
 use std::net::SocketAddr;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use vigil_ingest::{InputFormat, ParseOptions, parse_lines, parse_syslog_record};
 use vigil_model::{Clock, Event, FieldRegistry, TenantId};
 use vigil_pipeline::PipelineHandle;
@@ -38,20 +39,24 @@ pub(crate) struct Batcher {
 
 impl Batcher {
     /// Runs until every sender is gone and the queue is empty.
+    ///
+    /// One submission is in flight while the next batch is collected and
+    /// parsed; the next one is sent only after it committed, so events
+    /// keep their order and at most two batches are held.
     pub(crate) async fn run(mut self) {
-        let mut pending: Vec<Message> = Vec::new();
+        let mut in_flight: Option<JoinHandle<()>> = None;
         loop {
             // Wait for a first message, then fill up to the size or time
             // limit; whatever else is already queued joins at once.
             let Some(first) = self.rx.recv().await else {
                 break;
             };
-            pending.push(first);
+            let mut batch = vec![first];
             let deadline = tokio::time::Instant::now() + self.max_wait;
             let mut closed = false;
-            while pending.len() < self.max_events {
+            while batch.len() < self.max_events {
                 match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                    Ok(Some(m)) => pending.push(m),
+                    Ok(Some(m)) => batch.push(m),
                     Ok(None) => {
                         closed = true;
                         break;
@@ -59,16 +64,30 @@ impl Batcher {
                     Err(_) => break,
                 }
             }
-            let batch = std::mem::take(&mut pending);
-            self.flush(batch).await;
+            let n = batch.len() as i64;
+            let events = self.parse(batch).await;
+            if let Some(prev) = in_flight.take() {
+                let _ = prev.await;
+            }
+            in_flight = Some(tokio::spawn(submit(
+                self.pipeline.clone(),
+                self.counters.clone(),
+                self.source.clone(),
+                events,
+                n,
+            )));
             if closed {
                 break;
             }
         }
+        if let Some(prev) = in_flight.take() {
+            let _ = prev.await;
+        }
     }
 
-    async fn flush(&self, batch: Vec<Message>) {
-        let n = batch.len() as i64;
+    /// Parses on a blocking thread; counts the rejected messages.
+    async fn parse(&self, batch: Vec<Message>) -> Vec<Event> {
+        let n = batch.len() as u64;
         let registry = self.pipeline.registry().clone();
         let source = self.source.clone();
         let received_at = self.clock.now();
@@ -79,30 +98,42 @@ impl Batcher {
             parse_messages(&batch, &registry, &opts)
         })
         .await;
-        let (events, rejected) = match parsed {
-            Ok(r) => r,
+        match parsed {
+            Ok((events, rejected)) => {
+                self.counters.rejected.inc_by(rejected);
+                events
+            }
             Err(e) => {
                 tracing::error!(error = %e, source = %self.source, "listener parse task failed");
-                self.counters.rejected.inc_by(n as u64);
-                self.counters.queue_depth.dec_by(n);
-                return;
-            }
-        };
-        self.counters.rejected.inc_by(rejected);
-        let count = events.len() as u64;
-        match self.pipeline.submit(events).await {
-            Ok(_) => {
-                self.counters.parsed.inc_by(count);
-            }
-            Err(e) => {
-                // Only on shutdown races: the pipeline stops after the
-                // listeners, so this is not expected in normal operation.
-                tracing::error!(error = %e, source = %self.source, events = count, "listener batch not committed");
-                self.counters.dropped.inc_by(count);
+                self.counters.rejected.inc_by(n);
+                Vec::new()
             }
         }
-        self.counters.queue_depth.dec_by(n);
     }
+}
+
+/// Submits one parsed batch and settles its counters; `n` messages leave
+/// the queue-depth gauge once the batch is committed (or failed).
+async fn submit(
+    pipeline: PipelineHandle,
+    counters: Counters,
+    source: String,
+    events: Vec<Event>,
+    n: i64,
+) {
+    let count = events.len() as u64;
+    match pipeline.submit(events).await {
+        Ok(_) => {
+            counters.parsed.inc_by(count);
+        }
+        Err(e) => {
+            // Only on shutdown races: the pipeline stops after the
+            // listeners, so this is not expected in normal operation.
+            tracing::error!(error = %e, %source, events = count, "listener batch not committed");
+            counters.dropped.inc_by(count);
+        }
+    }
+    counters.queue_depth.dec_by(n);
 }
 
 /// Parses a batch of messages; the number of rejected ones beside the
