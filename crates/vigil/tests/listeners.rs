@@ -114,3 +114,32 @@ async fn serve_with_udp_and_tcp_listeners() {
 
     server.stop();
 }
+
+#[test]
+fn serve_refuses_to_start_when_a_listener_cannot_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let config = dir.path().join("vigil.toml");
+    std::fs::write(
+        &config,
+        format!("[[listeners.syslog]]\nname = \"tcp\"\nprotocol = \"tcp\"\nlisten = \"{addr}\"\n"),
+    )
+    .unwrap();
+    let (code, _, err) = vigil(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot start the listeners")
+            && err.contains(&format!("cannot listen on {addr}")),
+        "{err}"
+    );
+}
