@@ -138,6 +138,11 @@ fn rebuild(st: &DetectStage, r: &StoredEvent) -> Option<Event> {
         Ok(mut ev) => {
             ev.id = r.id;
             ev.seq = r.seq;
+            // The host may have come from outside the raw bytes (HEC /raw
+            // `host=`, listener peers): the stored column is authoritative.
+            if let Some(h) = &r.host {
+                ev.host = Some(h.as_str().into());
+            }
             Some(ev)
         }
         Err(e) => {

@@ -118,7 +118,12 @@ pub enum IngestFormat {
     Json,
     /// RFC 3164 / RFC 5424 syslog lines.
     Syslog,
-    /// Per line: JSON if it starts with `{`, else syslog.
+    /// ArcSight CEF lines.
+    Cef,
+    /// QRadar LEEF 1.0 / 2.0 lines.
+    Leef,
+    /// Per line: JSON if it starts with `{`, CEF or LEEF by their prefix,
+    /// else syslog (a CEF/LEEF payload inside syslog is parsed too).
     Auto,
 }
 

@@ -199,3 +199,44 @@ fn config_show_and_help() {
     assert_eq!(code, 2);
     assert!(err.contains("not a PostgreSQL URL"), "{err}");
 }
+
+#[test]
+fn offline_ingest_of_cef_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vigil.toml"),
+        "[[detect.rules]]\nid = \"cef-user\"\ntitle = \"Admin via CEF\"\nfield = \"user.name\"\nvalue = \"admin\"\n",
+    )
+    .unwrap();
+    let file = dir.path().join("fw.cef");
+    std::fs::write(
+        &file,
+        "CEF:0|Acme|Firewall|1.0|100|Login\\|ok|5|src=10.0.0.1 dst=10.0.0.2 suser=admin msg=a b\\=c\n\
+         CEF:0|Acme|Firewall\n",
+    )
+    .unwrap();
+    let (code, out, err) = vigil(
+        dir.path(),
+        &[
+            "ingest",
+            file.to_str().unwrap(),
+            "--format",
+            "cef",
+            "--output",
+            "json",
+            "-q",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["accepted"], 1);
+    assert_eq!(v[0]["rejected"], 1);
+    assert_eq!(v[0]["alerts_raised"], 1);
+    assert!(
+        err.contains("line 2:") && err.contains("CEF header"),
+        "{err}"
+    );
+    let (_, out, _) = vigil(dir.path(), &["alerts", "list", "--format", "json"]);
+    let a: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(a[0]["source_ip"], "10.0.0.1");
+}

@@ -35,7 +35,11 @@ pub(crate) enum Format {
     Json,
     /// One syslog message (RFC 3164 or 5424) per line.
     Syslog,
-    /// Decided per line.
+    /// ArcSight CEF lines.
+    Cef,
+    /// QRadar LEEF 1.0 / 2.0 lines.
+    Leef,
+    /// Decided per line (JSON, CEF, LEEF by prefix, else syslog).
     Auto,
 }
 
@@ -44,6 +48,8 @@ impl From<Format> for InputFormat {
         match f {
             Format::Json => InputFormat::Json,
             Format::Syslog => InputFormat::Syslog,
+            Format::Cef => InputFormat::Cef,
+            Format::Leef => InputFormat::Leef,
             Format::Auto => InputFormat::Auto,
         }
     }

@@ -133,6 +133,8 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
     let format = match args.format {
         IngestFormat::Json => InputFormat::Json,
         IngestFormat::Syslog => InputFormat::Syslog,
+        IngestFormat::Cef => InputFormat::Cef,
+        IngestFormat::Leef => InputFormat::Leef,
         IngestFormat::Auto => InputFormat::Auto,
     };
     let bar = progress_bar(total, args.quiet);
