@@ -152,33 +152,7 @@ impl<'a> Cef<'a> {
         let body = text
             .strip_prefix("CEF:")
             .ok_or("record does not start with CEF:")?;
-        let b = body.as_bytes();
-        let mut header: Vec<Cow<'a, str>> = Vec::with_capacity(7);
-        let (mut start, mut i) = (0, 0);
-        while i < b.len() && header.len() < 7 {
-            match b[i] {
-                b'\\' if i + 1 >= b.len() => {
-                    return Err("unterminated escape at the end of the CEF header".into());
-                }
-                b'\\' => i += 2,
-                b'|' => {
-                    header.push(kv::unescape(body[start..i].trim(), &['|'], false));
-                    start = i + 1;
-                    i += 1;
-                }
-                _ => i += 1,
-            }
-        }
-        let Ok(header) = <[Cow<'a, str>; 7]>::try_from(header) else {
-            let n = body[..i.min(body.len())]
-                .bytes()
-                .filter(|c| *c == b'|')
-                .count();
-            return Err(format!(
-                "CEF header has {} of 7 fields before the extension",
-                n.min(6)
-            ));
-        };
+        let (header, start) = kv::split_header::<7>(body, "CEF", "the extension")?;
         let version = &header[0];
         let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
         let ok = match version.split_once('.') {

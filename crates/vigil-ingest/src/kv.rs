@@ -11,6 +11,8 @@
 //! and a few unambiguous North American and European abbreviations; an
 //! unknown zone name is read as UTC.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use vigil_model::{Event, EventBuilder, EventFormat, FieldId, Timestamp, Value};
 
@@ -146,6 +148,48 @@ pub(crate) fn parse_raw(
     ecs::finish(&mut fields, time, opts.received_at, &mut b);
     fields.into_builder(&mut b);
     Ok(b.build())
+}
+
+/// Splits the `N` pipe-separated header fields at the start of a CEF or LEEF
+/// `body` (after its `CEF:`/`LEEF:` prefix), decoding `\|` and `\\`, and
+/// returns them with the byte offset where the rest begins.
+pub(crate) fn split_header<'a, const N: usize>(
+    body: &'a str,
+    what: &str,
+    rest: &str,
+) -> Result<([Cow<'a, str>; N], usize), String> {
+    let b = body.as_bytes();
+    let mut header: Vec<Cow<'a, str>> = Vec::with_capacity(N);
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() && header.len() < N {
+        match b[i] {
+            b'\\' if i + 1 >= b.len() => {
+                return Err(format!(
+                    "unterminated escape at the end of the {what} header"
+                ));
+            }
+            b'\\' => i += 2,
+            b'|' => {
+                header.push(unescape(body[start..i].trim(), &['|'], false));
+                start = i + 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    match <[Cow<'a, str>; N]>::try_from(header) {
+        Ok(h) => Ok((h, start)),
+        Err(_) => {
+            let n = body[..i.min(body.len())]
+                .bytes()
+                .filter(|c| *c == b'|')
+                .count();
+            Err(format!(
+                "{what} header has {} of {N} fields before {rest}",
+                n.min(N - 1)
+            ))
+        }
+    }
 }
 
 /// Undoes backslash escapes: `\\` and `\<c>` for every `c` in `special`

@@ -119,33 +119,7 @@ impl<'a> Leef<'a> {
         let body = text
             .strip_prefix("LEEF:")
             .ok_or("record does not start with LEEF:")?;
-        let b = body.as_bytes();
-        let mut header: Vec<Cow<'a, str>> = Vec::with_capacity(5);
-        let (mut start, mut i) = (0, 0);
-        while i < b.len() && header.len() < 5 {
-            match b[i] {
-                b'\\' if i + 1 >= b.len() => {
-                    return Err("unterminated escape at the end of the LEEF header".into());
-                }
-                b'\\' => i += 2,
-                b'|' => {
-                    header.push(kv::unescape(body[start..i].trim(), &['|'], false));
-                    start = i + 1;
-                    i += 1;
-                }
-                _ => i += 1,
-            }
-        }
-        let Ok(header) = <[Cow<'a, str>; 5]>::try_from(header) else {
-            let n = body[..i.min(body.len())]
-                .bytes()
-                .filter(|c| *c == b'|')
-                .count();
-            return Err(format!(
-                "LEEF header has {} of 5 fields before the attributes",
-                n.min(4)
-            ));
-        };
+        let (header, start) = kv::split_header::<5>(body, "LEEF", "the attributes")?;
         let major = match header[0].as_ref() {
             "1.0" | "1" => 1,
             "2.0" | "2" => 2,
