@@ -368,41 +368,20 @@ mod tests {
             "test",
             Timestamp::from_secs(1_704_153_600),
         );
-        match kv::parse_raw(
-            line.as_bytes(),
-            vigil_model::EventFormat::Cef,
-            &mut ctx,
-            &opts,
-        ) {
-            Ok(e) => {
-                let mut out: Vec<String> = e
-                    .fields()
-                    .iter()
-                    .map(|(f, v)| format!("{}={}", reg.name(*f).unwrap(), v).replace('\n', "⏎"))
-                    .collect();
-                out.push(format!(
-                    "time={}",
-                    e.time.map_or("-".into(), |t| t.to_rfc3339())
-                ));
-                out.sort();
-                out.join("\n")
-            }
-            Err(e) => format!("error: {e}"),
-        }
+        crate::test_util::render_event(
+            kv::parse_raw(
+                line.as_bytes(),
+                vigil_model::EventFormat::Cef,
+                &mut ctx,
+                &opts,
+            ),
+            &reg,
+            |_, _| true,
+        )
     }
 
     fn check(line: &str, expect: &str) {
-        let want: Vec<&str> = expect
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let got = render(line);
-        assert_eq!(
-            got.lines().collect::<Vec<_>>(),
-            want,
-            "line {line:?}\n{got}"
-        );
+        crate::test_util::check_lines(&render(line), expect, line);
     }
 
     #[test]

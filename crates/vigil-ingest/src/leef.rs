@@ -257,37 +257,15 @@ mod tests {
             "test",
             Timestamp::from_secs(1_704_153_600),
         );
-        match kv::parse_raw(line.as_bytes(), EventFormat::Leef, &mut ctx, &opts) {
-            Ok(e) => {
-                let mut out: Vec<String> = e
-                    .fields()
-                    .iter()
-                    .filter(|(f, v)| *f != FieldId::MESSAGE || v.as_str() != Some(line))
-                    .map(|(f, v)| format!("{}={}", reg.name(*f).unwrap(), v))
-                    .collect();
-                out.push(format!(
-                    "time={}",
-                    e.time.map_or("-".into(), |t| t.to_rfc3339())
-                ));
-                out.sort();
-                out.join("\n")
-            }
-            Err(e) => format!("error: {e}"),
-        }
+        crate::test_util::render_event(
+            kv::parse_raw(line.as_bytes(), EventFormat::Leef, &mut ctx, &opts),
+            &reg,
+            |f, v| f != FieldId::MESSAGE || v.as_str() != Some(line),
+        )
     }
 
     fn check(line: &str, expect: &str) {
-        let want: Vec<&str> = expect
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let got = render(line);
-        assert_eq!(
-            got.lines().collect::<Vec<_>>(),
-            want,
-            "line {line:?}\n{got}"
-        );
+        crate::test_util::check_lines(&render(line), expect, line);
     }
 
     #[test]

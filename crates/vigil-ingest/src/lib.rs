@@ -33,6 +33,8 @@ mod leef;
 mod lines;
 mod options;
 mod syslog;
+#[cfg(test)]
+mod test_util;
 mod time;
 
 pub use error::{Error, Result};

@@ -204,36 +204,11 @@ mod tests {
         let reg = FieldRegistry::new();
         let mut ctx = Ctx::new(&reg);
         let opts = ParseOptions::new(TenantId::DEFAULT, "test", Timestamp::from_secs(RECEIVED));
-        match parse(line.as_bytes(), &mut ctx, &opts) {
-            Ok(e) => {
-                let mut out: Vec<String> = e
-                    .fields()
-                    .iter()
-                    .map(|(f, v)| format!("{}={}", reg.name(*f).unwrap(), v))
-                    .collect();
-                out.push(format!(
-                    "time={}",
-                    e.time.map_or("-".into(), |t| t.to_rfc3339())
-                ));
-                out.sort();
-                out.join("\n")
-            }
-            Err(e) => format!("error: {e}"),
-        }
+        crate::test_util::render_event(parse(line.as_bytes(), &mut ctx, &opts), &reg, |_, _| true)
     }
 
     fn check(line: &str, expect: &str) {
-        let want: Vec<&str> = expect
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let got = render(line);
-        assert_eq!(
-            got.lines().collect::<Vec<_>>(),
-            want,
-            "line {line:?}\n{got}"
-        );
+        crate::test_util::check_lines(&render(line), expect, line);
     }
 
     #[test]
