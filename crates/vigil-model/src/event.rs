@@ -243,7 +243,6 @@ impl Event {
         &self,
         registry: &FieldRegistry,
     ) -> serde_json::Map<String, serde_json::Value> {
-        let names = registry.names();
         let mut out = serde_json::Map::new();
         let mut i = 0;
         while i < self.fields.len() {
@@ -252,7 +251,8 @@ impl Event {
             while j < self.fields.len() && self.fields[j].0 == f {
                 j += 1;
             }
-            let Some(name) = names.get(f.index()) else {
+            // One lookup per distinct field, not a copy of the whole registry.
+            let Some(name) = registry.name(f) else {
                 i = j;
                 continue;
             };
