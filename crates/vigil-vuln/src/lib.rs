@@ -14,11 +14,14 @@
 //! files. Bad input gives an [`Error`] with its location, never a panic.
 #![warn(missing_docs)]
 
+mod component;
 mod ecosystem;
 mod error;
+pub mod osv;
 pub mod purl;
 pub mod version;
 
+pub use component::Component;
 pub use ecosystem::Ecosystem;
 pub use error::{Error, Result};
 pub use purl::Purl;
