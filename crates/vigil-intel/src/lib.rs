@@ -35,12 +35,12 @@ pub mod warninglist;
 
 pub use error::{Error, Result};
 pub use gz::{DEFAULT_MAX_DECOMPRESSED, decode_input};
-//XX pub use index::MatchIndex;
+pub use index::MatchIndex;
 pub use indicator::{
     Indicator, IndicatorId, IndicatorSet, IndicatorType, KillChainPhase, MergeStats, Provenance,
     Tlp,
 };
-//XX pub use matcher::{Match, Matcher};
+pub use matcher::{Match, Matcher};
 pub use report::{ImportReport, ItemError};
 pub use stix::{KnowledgeGraph, StixObject};
-//XX pub use warninglist::{Suppressed, Warninglist, Warninglists};
+pub use warninglist::{Suppressed, Warninglist, Warninglists};

@@ -21,7 +21,7 @@ pub fn refang(s: &str) -> String {
     let mut i = 0;
     // scheme
     for (from, to) in [("hxxps", "https"), ("hxxp", "http"), ("fxp", "ftp")] {
-        if lower.starts_with(from) && lower[from.len()..].starts_with(|c| c == ':' || c == '[') {
+        if lower.starts_with(from) && lower[from.len()..].starts_with([':', '[']) {
             out.push_str(to);
             i = from.len();
             break;

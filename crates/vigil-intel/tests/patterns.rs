@@ -2,6 +2,7 @@
 //! `tests/patterns/corpus.txt` and on every pattern in
 //! `$VIGIL_TESTDATA/stix`; and, when `$VIGIL_PYTHON` names a Python with
 //! `stix2-patterns` installed, the same verdict as its validator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

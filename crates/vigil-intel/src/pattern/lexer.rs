@@ -192,12 +192,10 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, PatternError> {
             continue;
         }
         if b[i..].starts_with(b"/*") {
-            match src[i + 2..].find("*/") {
-                Some(j) => {
-                    i += 2 + j + 2;
-                    continue;
-                }
-                None => {} // falls through: '/' then '*' tokens
+            // an unterminated comment falls through: '/' then '*' tokens
+            if let Some(j) = src[i + 2..].find("*/") {
+                i += 2 + j + 2;
+                continue;
             }
         } else if b[i..].starts_with(b"//") {
             let j = src[i..].find(['\r', '\n']).unwrap_or(src.len() - i);
