@@ -19,6 +19,7 @@ mod ecosystem;
 mod error;
 pub mod osv;
 pub mod purl;
+pub mod sbom;
 pub mod version;
 
 pub use component::Component;
