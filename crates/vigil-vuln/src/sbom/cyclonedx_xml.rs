@@ -99,12 +99,10 @@ pub fn parse(text: &str) -> Result<Sbom> {
                 }
                 path.push(name);
             }
-            Event::Empty(e) => {
-                if e.local_name().as_ref() == b"component" {
-                    sbom.problems
-                        .push(format!("component #{count}: empty element"));
-                    count += 1;
-                }
+            Event::Empty(e) if e.local_name().as_ref() == b"component" => {
+                sbom.problems
+                    .push(format!("component #{count}: empty element"));
+                count += 1;
             }
             Event::End(_) => {
                 if let Some(name) = path.pop()
