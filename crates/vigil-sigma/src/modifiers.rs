@@ -274,7 +274,20 @@ pub(crate) fn item_spec(
     placeholders: Option<&Placeholders>,
 ) -> Result<ItemSpec, Problem> {
     use Modifier as M;
-    let mods = &item.modifiers;
+    // Keywords search anywhere in a value: an implicit `contains` unless a
+    // matching modifier says otherwise.
+    let implicit;
+    let mods = if item.field.is_none()
+        && item
+            .modifiers
+            .iter()
+            .all(|m| matches!(m, M::All | M::Cased))
+    {
+        implicit = [&[M::Contains][..], &item.modifiers[..]].concat();
+        &implicit
+    } else {
+        &item.modifiers
+    };
     let has = |m: M| mods.contains(&m);
     let mut seen = Vec::new();
     for m in mods {
