@@ -413,10 +413,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<(Vec<ManifestEntry>, ImportReport)
 
 /// The manifest entries newer than what was synced before: `known` gives
 /// the timestamp last imported for an event uuid.
-pub fn events_to_fetch<'a>(
-    manifest: &'a [ManifestEntry],
+pub fn events_to_fetch(
+    manifest: &[ManifestEntry],
     known: impl Fn(&str) -> Option<i64>,
-) -> Vec<&'a ManifestEntry> {
+) -> Vec<&ManifestEntry> {
     manifest
         .iter()
         .filter(|e| match (known(&e.uuid), e.timestamp) {
