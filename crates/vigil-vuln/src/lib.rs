@@ -17,6 +17,7 @@
 mod component;
 mod ecosystem;
 mod error;
+pub mod inventory;
 pub mod osv;
 pub mod purl;
 pub mod sbom;
