@@ -211,7 +211,15 @@ pub fn parse_bundle(bytes: &[u8], source: &str, opts: &ImportOptions) -> Result<
     let data = crate::decode_input(bytes, opts.max_bytes)?;
     let doc: Value = serde_json::from_slice(&data).map_err(|e| Error::json("STIX bundle", &e))?;
     let (bundle_version, items): (Option<String>, Vec<Value>) = match doc {
-        Value::Array(a) => (None, a),
+        Value::Array(a) => {
+            if !a
+                .iter()
+                .any(|o| o.get("type").and_then(Value::as_str).is_some() && o.get("id").is_some())
+            {
+                return Err(Error::shape("STIX bundle", "an array without STIX objects"));
+            }
+            (None, a)
+        }
         Value::Object(mut m) => match m.get("type").and_then(Value::as_str) {
             Some("bundle") => {
                 let v = m
@@ -226,7 +234,8 @@ pub fn parse_bundle(bytes: &[u8], source: &str, opts: &ImportOptions) -> Result<
                     }
                 }
             }
-            Some(_) => (None, vec![Value::Object(m)]),
+            Some(_) if m.contains_key("id") => (None, vec![Value::Object(m)]),
+            Some(_) => return Err(Error::shape("STIX bundle", "not a bundle or a STIX object")),
             None => return Err(Error::shape("STIX bundle", "no `type`")),
         },
         _ => return Err(Error::shape("STIX bundle", "not an object or array")),

@@ -32,8 +32,9 @@ pub struct Warninglist {
     pub name: String,
     /// `version`.
     pub version: u64,
-    /// Indicator types it applies to (empty: all).
-    pub applies_to: Vec<IndicatorType>,
+    /// Indicator types it applies to (`None`: all; the list had no
+    /// `matching_attributes`).
+    pub applies_to: Option<Vec<IndicatorType>>,
     entries: Entries,
     len: usize,
 }
@@ -100,8 +101,11 @@ impl Warninglist {
             .filter_map(Value::as_str)
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let mut applies_to: Vec<IndicatorType> = Vec::new();
-        if let Some(m) = doc.get("matching_attributes").and_then(Value::as_array) {
+        let mut applies_to = None;
+        if let Some(m) = doc.get("matching_attributes").and_then(Value::as_array)
+            && !m.is_empty()
+        {
+            let applies_to = applies_to.get_or_insert_with(Vec::new);
             for a in m.iter().filter_map(Value::as_str) {
                 for t in misp_types(a) {
                     if !applies_to.contains(t) {
@@ -187,7 +191,7 @@ impl Warninglist {
 
     /// True if the list names this normalised value of `kind`.
     pub fn contains(&self, kind: IndicatorType, value: &str) -> bool {
-        if !self.applies_to.is_empty() && !self.applies_to.contains(&kind) {
+        if self.applies_to.as_ref().is_some_and(|a| !a.contains(&kind)) {
             return false;
         }
         use IndicatorType as T;
