@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests: the real-data root and
 //! loading OSV records from it.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

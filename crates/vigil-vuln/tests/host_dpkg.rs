@@ -1,5 +1,6 @@
 //! The dpkg status database of the machine running the tests, against
 //! `dpkg-query` (skipped where there is no dpkg).
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::collections::BTreeSet;
 use std::process::Command;

@@ -1,4 +1,5 @@
 //! Real OSV data (`$VIGIL_TESTDATA/osv`): every record parses and compiles.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Real SBOMs (`$VIGIL_TESTDATA/sbom`): every CycloneDX and SPDX 2.x document
 //! parses, and matching them against the real OSV records yields findings.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 mod common;
 

@@ -3,6 +3,11 @@
 //! `introduced` makes versions at or above it affected, `fixed` makes those
 //! at or above it unaffected, `last_affected` those above it — and the
 //! version must lie below one of the `limit`s when there are any.
+//!
+//! The schema leaves the order of events at equal versions open; here a
+//! `fixed` or `last_affected` comes before an `introduced` of the same
+//! version, so adjacent ranges merged into one list (`fixed: X`,
+//! `introduced: X`, as some PyPI records have) keep `X` affected.
 
 use std::cmp::Ordering;
 
@@ -28,9 +33,9 @@ impl Ev {
     }
     fn rank(&self) -> u8 {
         match self {
-            Ev::Introduced(_) => 0,
+            Ev::Fixed(_) => 0,
             Ev::LastAffected(_) => 1,
-            Ev::Fixed(_) => 2,
+            Ev::Introduced(_) => 2,
         }
     }
 }
@@ -202,6 +207,11 @@ mod tests {
         check(Scheme::Semver, "i1.0.0 L1.5.0", "1.4.9:y 1.5.0:n 2.0.0:n");
         check(Scheme::Semver, "i1.0.0 L*", "9.0.0:y");
         check(Scheme::Dpkg, "i0 f1.0-2", "1.0-1:y 1.0-2:n 1:0.1:n");
-        check(Scheme::Semver, "i1.0.0 f1.0.0", "1.0.0:n");
+        // adjacent ranges in one list: 3.1.1 stays affected
+        check(
+            Scheme::Pep440,
+            "i0 f3.1.1 i3.1.1 f3.1.3",
+            "3.1.0:y 3.1.1:y 3.1.2:y 3.1.3:n",
+        );
     }
 }
