@@ -102,6 +102,15 @@ pub enum Command {
     /// Network listeners (syslog) of `vigil serve`.
     #[command(subcommand)]
     Listeners(ListenersCommand),
+    /// Score CVSS vectors (v2, v3.0, v3.1, v4.0).
+    ///
+    /// Vectors as arguments, or one per line on stdin when none are given.
+    /// One result per vector, in input order; an invalid vector gets its
+    /// error in its row and the exit code is 1. Columns: base, temporal and
+    /// environmental scores for v2 and v3.x; for v4.0 the same columns hold
+    /// CVSS-B, CVSS-BT and CVSS-BE, and `bte` holds CVSS-BTE. Severities on
+    /// FIRST's scale (NVD's for v2).
+    Cvss(CvssArgs),
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +281,17 @@ pub struct ListenersStatusArgs {
     /// The server's base URL. Default: http://<server.listen>.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// Arguments of `vigil cvss`.
+#[derive(Debug, Args)]
+pub struct CvssArgs {
+    /// CVSS vectors, e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H.
+    #[arg(value_name = "VECTOR")]
+    pub vectors: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

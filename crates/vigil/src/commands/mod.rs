@@ -2,6 +2,7 @@
 
 mod admin;
 mod alerts;
+mod cvss;
 mod ingest;
 mod listeners;
 mod scheduler;
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(a) => admin::audit(cfg, a).await,
         Command::Secret(s) => admin::secret(cfg, s).await,
         Command::Listeners(ListenersCommand::Status(a)) => listeners::status(cfg, a).await,
+        Command::Cvss(a) => cvss::run(a),
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)
