@@ -264,6 +264,31 @@ impl MatchIndex {
         self.strings.shrink_to_fit();
     }
 
+    /// Heap bytes held by the index's tables (capacity × (entry + control
+    /// byte), as hashbrown lays them out).
+    pub fn heap_bytes(&self) -> usize {
+        fn t<K, V>(m: &FxHashMap<K, V>) -> usize {
+            let cap = m.capacity();
+            if cap == 0 {
+                return 0;
+            }
+            // buckets are a power of two ≥ cap·8/7; one control byte each + 16
+            let buckets = (cap * 8 / 7).next_power_of_two();
+            buckets * (std::mem::size_of::<(K, V)>() + 1) + 16
+        }
+        t(&self.v4)
+            + t(&self.v6)
+            + self.v4_nets.maps.iter().map(t).sum::<usize>()
+            + self.v6_nets.maps.iter().map(t).sum::<usize>()
+            + t(&self.domains)
+            + t(&self.hosts)
+            + t(&self.md5)
+            + t(&self.sha1)
+            + t(&self.sha256)
+            + t(&self.sha512)
+            + t(&self.strings)
+    }
+
     /// Number of indexed keys.
     pub fn len(&self) -> usize {
         self.v4.len()
