@@ -127,6 +127,9 @@ pub(crate) enum CCond {
 pub(crate) struct CRule {
     pub(crate) sels: Vec<CSel>,
     pub(crate) cond: CCond,
+    /// The rule can only match if one of its necessary literal patterns hit
+    /// (see [`necessary`]); such rules are skipped unless marked.
+    pub(crate) gated: bool,
 }
 
 /// A per-field automaton.
@@ -166,6 +169,10 @@ pub struct RuleSet {
     pub(crate) slots: Vec<Slot>,
     pub(crate) n_patterns: usize,
     pub(crate) max_sels: usize,
+    /// Global pattern id → rules gated on it.
+    pub(crate) pat_rules: Vec<Box<[u32]>>,
+    /// Field index → its (case-insensitive, cased) slots, `u32::MAX` if none.
+    pub(crate) field_slots: Vec<[u32; 2]>,
 }
 
 struct Builder<'a> {
@@ -390,6 +397,25 @@ impl RuleSet {
             }
         }
         let max_sels = compiled.iter().map(|c| c.sels.len()).max().unwrap_or(0);
+        let mut pat_rules: Vec<Vec<u32>> = vec![Vec::new(); n_patterns as usize];
+        for (i, c) in compiled.iter_mut().enumerate() {
+            if let Some(mut pats) = necessary(c, &c.cond) {
+                pats.sort_unstable();
+                pats.dedup();
+                for p in pats {
+                    pat_rules[p as usize].push(i as u32);
+                }
+                c.gated = true;
+            }
+        }
+        let mut field_slots: Vec<[u32; 2]> = Vec::new();
+        for (i, s) in b.slots.iter().enumerate() {
+            let Some(f) = s.field else { continue };
+            if field_slots.len() <= f.index() {
+                field_slots.resize(f.index() + 1, [u32::MAX; 2]);
+            }
+            field_slots[f.index()][usize::from(s.cased)] = i as u32;
+        }
         (
             RuleSet {
                 rules: kept,
@@ -401,6 +427,8 @@ impl RuleSet {
                 slots: b.slots,
                 n_patterns: n_patterns as usize,
                 max_sels,
+                pat_rules: pat_rules.into_iter().map(Vec::into_boxed_slice).collect(),
+                field_slots,
             },
             errors,
         )
@@ -502,7 +530,11 @@ impl Builder<'_> {
             let fc = cond_offset(&f.detection.condition, &fnames, base)?;
             cond = CCond::And(vec![cond, fc]);
         }
-        Ok(CRule { sels, cond })
+        Ok(CRule {
+            sels,
+            cond,
+            gated: false,
+        })
     }
 
     fn selection(&mut self, name: &str, s: &Selection) -> Result<CSel, Problem> {
@@ -668,4 +700,61 @@ fn cond_offset(c: &Condition, names: &[&str], base: u32) -> Result<CCond, Proble
             }
         }
     })
+}
+
+/// A set of global pattern ids at least one of which must hit for the
+/// condition to hold, or `None` when no such set is known (negations,
+/// keywords, non-literal tests).
+fn necessary(r: &CRule, c: &CCond) -> Option<Vec<u32>> {
+    let smallest = |sets: Vec<Option<Vec<u32>>>| sets.into_iter().flatten().min_by_key(Vec::len);
+    let union = |sets: Vec<Option<Vec<u32>>>| {
+        let mut out = Vec::new();
+        for s in sets {
+            out.extend(s?);
+        }
+        Some(out)
+    };
+    match c {
+        CCond::Sel(i) => necessary_sel(&r.sels[*i as usize]),
+        CCond::Not(_) => None,
+        CCond::And(v) => smallest(v.iter().map(|x| necessary(r, x)).collect()),
+        CCond::Or(v) => union(v.iter().map(|x| necessary(r, x)).collect()),
+        CCond::All(ids) => smallest(
+            ids.iter()
+                .map(|i| necessary_sel(&r.sels[*i as usize]))
+                .collect(),
+        ),
+        CCond::AtLeast(_, ids) => union(
+            ids.iter()
+                .map(|i| necessary_sel(&r.sels[*i as usize]))
+                .collect(),
+        ),
+    }
+}
+
+fn necessary_sel(s: &CSel) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for br in &s.branches {
+        let best = br.iter().filter_map(necessary_item).min_by_key(Vec::len)?;
+        out.extend(best);
+    }
+    Some(out)
+}
+
+fn necessary_item(it: &CItem) -> Option<Vec<u32>> {
+    if it.fields.is_empty() || it.neq || it.tests.is_empty() {
+        return None;
+    }
+    let pats = |t: &CTest| match t {
+        CTest::Lit { refs, .. } => Some(refs.iter().map(|r| r.1).collect::<Vec<u32>>()),
+        _ => None,
+    };
+    if it.all {
+        return it.tests.iter().find_map(pats);
+    }
+    let mut out = Vec::new();
+    for t in &it.tests {
+        out.extend(pats(t)?);
+    }
+    Some(out)
 }

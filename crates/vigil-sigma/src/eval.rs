@@ -41,6 +41,8 @@ pub struct Evaluator<'a> {
     slot_stamp: Vec<u32>,
     sel: Vec<u8>,
     buf: String,
+    hits: Vec<u32>,
+    rule_mark: Vec<u32>,
 }
 
 impl RuleSet {
@@ -62,6 +64,8 @@ impl RuleSet {
             slot_stamp: vec![0; self.slots.len()],
             sel: vec![0; self.max_sels],
             buf: String::new(),
+            hits: Vec::new(),
+            rule_mark: vec![0; self.compiled.len()],
         }
     }
 }
@@ -73,9 +77,32 @@ impl Evaluator<'_> {
         if self.epoch == 0 {
             self.pat_stamp.iter_mut().for_each(|x| *x = 0);
             self.slot_stamp.iter_mut().for_each(|x| *x = 0);
+            self.rule_mark.iter_mut().for_each(|x| *x = 0);
             self.epoch = 1;
         }
         let set = self.set;
+        // Scan every field of the event that has patterns, then mark the
+        // rules gated on the patterns that hit.
+        self.hits.clear();
+        let mut last = None;
+        for (f, _) in event.fields() {
+            if last == Some(*f) {
+                continue;
+            }
+            last = Some(*f);
+            if let Some(slots) = set.field_slots.get(f.index()) {
+                for &s in slots {
+                    if s != u32::MAX {
+                        self.scan(s as usize, event);
+                    }
+                }
+            }
+        }
+        for &p in &self.hits {
+            for &r in &set.pat_rules[p as usize] {
+                self.rule_mark[r as usize] = self.epoch;
+            }
+        }
         let product = set
             .products
             .iter()
@@ -87,6 +114,9 @@ impl Evaluator<'_> {
             }
             for &ri in &g.rules {
                 let r = &set.compiled[ri as usize];
+                if r.gated && self.rule_mark[ri as usize] != self.epoch {
+                    continue;
+                }
                 self.sel[..r.sels.len()].iter_mut().for_each(|x| *x = 0);
                 if self.cond(r, &r.cond, event) {
                     out.push(self.verdict(ri as usize, r, event));
@@ -249,6 +279,7 @@ impl Evaluator<'_> {
                 if this.pat_stamp[p] != this.epoch {
                     this.pat_stamp[p] = this.epoch;
                     this.pat_flags[p] = 0;
+                    this.hits.push(p as u32);
                 }
                 this.pat_flags[p] |= bits;
             }
