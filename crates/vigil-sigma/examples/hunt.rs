@@ -96,7 +96,7 @@ fn main() {
         .enumerate()
         .filter(|(_, c)| *c > 0)
         .collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|x| std::cmp::Reverse(x.1));
     println!("rules that fired: {}", top.len());
     for (i, c) in top.iter().take(20) {
         let r = &set.rules()[*i].rule;
