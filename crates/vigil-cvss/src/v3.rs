@@ -396,6 +396,15 @@ mod tests {
         );
     }
 
+    /// v3.0 and v3.1 differ in the modified impact under a changed scope
+    /// (exponent 15 vs 0.9731 and 13).
+    #[test]
+    fn minor_versions_differ_in_modified_impact() {
+        let body = "AV:A/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H/CR:H";
+        check(&format!("CVSS:3.0/{body}"), "9.6 9.6 9.6");
+        check(&format!("CVSS:3.1/{body}"), "9.6 9.6 9.7");
+    }
+
     #[test]
     fn roundups() {
         // v3.1's integer Roundup ignores float noise; v3.0's decimal ceiling

@@ -170,6 +170,48 @@ fn distance<const N: usize>(levels: &[u8; N], maxes: &[[u8; N]]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Vector;
+
+    fn check(vector: &str, expect: &str) {
+        let v: Vector = vector.parse().unwrap();
+        assert_eq!(v.scores().overall().to_string(), expect, "{vector}");
+    }
+
+    /// FIRST's v4.0 calculator before its November 2024 rounding fix
+    /// computed 6.1 − 0.45 as 5.6499999… in `f64` and rounded it to 5.6;
+    /// the exact value is 5.65 (MacroVector 111200 = 6.1, mean proportional
+    /// distance (1.5·3/4 + 0.9·2/8 + 0)/3 = 0.45), which rounds half up to
+    /// 5.7 — the value Red Hat's reference
+    /// data lists and the fixed calculator gives. We follow the
+    /// specification's arithmetic (exact), not the old float artefact.
+    #[test]
+    fn exact_half_rounds_up_unlike_the_old_first_calculator() {
+        check(
+            "CVSS:4.0/AV:N/AC:L/AT:P/PR:H/UI:A/VC:N/VI:H/VA:L/SC:N/SI:N/SA:L",
+            "5.7",
+        );
+    }
+
+    #[test]
+    fn specification_examples() {
+        check(
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H",
+            "10.0",
+        );
+        check(
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N",
+            "0.0",
+        );
+        check(
+            "CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "8.5",
+        );
+        // Safety only through the modified subsequent-system metrics.
+        check(
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/MSI:S",
+            "10.0",
+        );
+    }
 
     fn all(n: usize, max: u8) -> Vec<Vec<u8>> {
         let mut out = vec![vec![]];
