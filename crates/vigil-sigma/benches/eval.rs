@@ -37,16 +37,26 @@ fn bench(c: &mut Criterion) {
     g.bench_function("load_compile_all_rules", |b| {
         b.iter(|| {
             let reg = FieldRegistry::new();
-            RuleSet::load(sources.iter().map(|(p, t)| (p.as_str(), t.as_str())), &reg, &Config::default())
+            RuleSet::load(
+                sources.iter().map(|(p, t)| (p.as_str(), t.as_str())),
+                &reg,
+                &Config::default(),
+            )
         })
     });
     let reg = FieldRegistry::new();
-    let (set, _) = RuleSet::load(sources.iter().map(|(p, t)| (p.as_str(), t.as_str())), &reg, &Config::default());
+    let (set, _) = RuleSet::load(
+        sources.iter().map(|(p, t)| (p.as_str(), t.as_str())),
+        &reg,
+        &Config::default(),
+    );
     let mut files = Vec::new();
     walk(&data.join("evtx"), "evtx", &mut files);
     let mut events = Vec::new();
     for f in &files {
-        let Ok(mut p) = evtx::EvtxParser::from_path(f) else { continue };
+        let Ok(mut p) = evtx::EvtxParser::from_path(f) else {
+            continue;
+        };
         for r in p.records_json_value().flatten() {
             events.push(event_from_evtx_json(&r.data, &reg, "evtx", Vec::new()));
         }

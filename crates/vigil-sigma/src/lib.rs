@@ -30,6 +30,7 @@ mod error;
 mod eval;
 pub mod evtx;
 mod filter;
+pub mod linux;
 mod mapping;
 mod modifiers;
 mod parse;

@@ -624,3 +624,30 @@ fn logsource_routing_windows() {
     let (set, _) = RuleSet::load([("l.yml", lrule)], &reg, &Config::default());
     assert_eq!(set.evaluate(&event(&reg, sysmon1)).len(), 0);
 }
+
+#[test]
+fn logsource_routing_linux_sshd() {
+    let rule = "title: ssh fail\nlogsource: {product: linux, service: sshd}\n\
+        detection: {sel: {event.outcome: failure, user: root}, condition: sel}\n";
+    let reg = FieldRegistry::new();
+    let (set, errors) = RuleSet::load([("r.yml", rule)], &reg, &Config::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let raw = event(
+        &reg,
+        r#"{"log.syslog.appname": "sshd", "message": "Failed password for root from 10.0.0.5 port 5 ssh2"}"#,
+    );
+    assert_eq!(set.evaluate(&raw).len(), 0, "not parsed yet");
+    let e = crate::linux::enrich_syslog_event(&raw, &reg);
+    assert_eq!(e.get_str(reg.get("source.ip").unwrap()), Some("10.0.0.5"));
+    assert_eq!(set.evaluate(&e).len(), 1);
+    let sudo = event(
+        &reg,
+        r#"{"log.syslog.appname": "sudo", "message": "Failed password for root from 1.1.1.1 port 5 ssh2"}"#,
+    );
+    assert_eq!(
+        set.evaluate(&crate::linux::enrich_syslog_event(&sudo, &reg))
+            .len(),
+        0,
+        "other service"
+    );
+}
