@@ -1,6 +1,12 @@
 //! Every reference vector under `$VIGIL_TESTDATA/cvss` scores exactly as
-//! listed: Red Hat's cvss test vectors (v2, v3.0, v3.1, v4.0). Prints the
-//! counts per version. Skipped (and passing) when `VIGIL_TESTDATA` is unset.
+//! listed: Red Hat's cvss test vectors (v2, v3.0, v3.1, v4.0) — every file
+//! named `vectors_*` in any folder below it, in Red Hat's line format
+//! (`VECTOR - (base, temporal, environmental)` for v2/v3.x, `VECTOR -
+//! score` for v4.0). Prints the counts per version. Skipped (and passing)
+//! when `VIGIL_TESTDATA` is unset.
+//!
+//! `scripts/random_vectors.py` writes more such files from Red Hat's Python
+//! library for a differential run.
 
 #![allow(clippy::unwrap_used)]
 
@@ -54,22 +60,32 @@ fn ours(v: &Vector) -> Vec<Option<i64>> {
 #[test]
 fn red_hat_reference_vectors_score_exactly() {
     let Some(dir) = data_dir() else { return };
-    let dir = dir.join("redhat-cvss");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p
+                .file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with("vectors_"))
-        })
-        .collect();
+            {
+                files.push(p);
+            }
+        }
+    }
     files.sort();
     assert!(!files.is_empty(), "no vectors_* files in {}", dir.display());
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let name = file
+            .strip_prefix(&dir)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         let text = std::fs::read_to_string(file).unwrap();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
