@@ -29,11 +29,22 @@ pub(crate) struct Lpm<K> {
     lens: Vec<u8>,
     /// One map per prefix length (`maps[len]`).
     maps: Vec<FxHashMap<K, u32>>,
+    /// For IPv4: one bit per /16, set when some listed network overlaps it,
+    /// so most misses cost one bit test instead of a probe per length.
+    buckets: Vec<u64>,
 }
 
 pub(crate) trait Bits: Copy + Eq + std::hash::Hash + Default {
     const BITS: u8;
     fn mask(self, len: u8) -> Self;
+    /// The /16 bucket range a network covers (IPv4 only).
+    fn buckets(self, _len: u8) -> Option<(usize, usize)> {
+        None
+    }
+    /// The /16 bucket of an address (IPv4 only).
+    fn bucket(self) -> Option<usize> {
+        None
+    }
 }
 
 impl Bits for u32 {
@@ -71,11 +82,29 @@ impl<K: Bits> Lpm<K> {
         if let Some(m) = self.maps.get_mut(usize::from(len)) {
             m.entry(net.mask(len)).or_insert(id);
         }
+        if let Some((first, count)) = net.buckets(len) {
+            if self.buckets.is_empty() {
+                self.buckets = vec![0; 1 << 10];
+            }
+            for b in first..(first + count).min(1 << 16) {
+                if let Some(w) = self.buckets.get_mut(b >> 6) {
+                    *w |= 1 << (b & 63);
+                }
+            }
+        }
     }
 
     /// The most specific network containing `addr`, with prefix length at
     /// most `max_len`.
     pub(crate) fn lookup(&self, addr: K, max_len: u8) -> Option<u32> {
+        if let Some(b) = addr.bucket()
+            && self
+                .buckets
+                .get(b >> 6)
+                .is_none_or(|w| w & (1 << (b & 63)) == 0)
+        {
+            return None;
+        }
         for &len in &self.lens {
             if len > max_len {
                 continue;
@@ -115,6 +144,9 @@ pub struct MatchIndex {
     v4_nets: Lpm<u32>,
     v6_nets: Lpm<u128>,
     domains: FxHashMap<u64, u32>,
+    /// True when a single-label domain (`com`) is listed: only then is the
+    /// last label probed on its own.
+    single_label: bool,
     hosts: FxHashMap<u64, u32>,
     md5: FxHashMap<[u8; 16], u32>,
     sha1: FxHashMap<[u8; 20], u32>,
@@ -384,7 +416,7 @@ impl MatchIndex {
         let mut i = 0;
         while let Some(dot) = memchr_dot(&b[i..]) {
             i += dot + 1;
-            if i >= b.len() {
+            if i >= b.len() || (!self.single_label && memchr_dot(&b[i..]).is_none()) {
                 break;
             }
             if let Some(id) = self.domains.get(&hash_lower(s, &b[i..])) {

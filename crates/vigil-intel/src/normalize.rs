@@ -363,7 +363,7 @@ pub fn guess_type(raw: &str) -> Option<IndicatorType> {
     if v.contains("://") {
         return Some(T::Url);
     }
-    if v.len() > 4 && v[..4].eq_ignore_ascii_case("cve-") {
+    if v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("cve-")) && v.len() > 4 {
         return Some(T::Cve);
     }
     let l = v.to_ascii_lowercase();
@@ -433,6 +433,29 @@ mod tests {
         assert!(normalize(T::Sha1, &"g".repeat(40)).is_err());
         assert!(normalize(T::Domain, "a..b").is_err());
         assert!(normalize(T::Ipv4, "300.1.1.1").is_err());
+    }
+
+    /// Random text over a small alphabet with multi-byte characters never
+    /// panics any normaliser.
+    #[test]
+    fn no_panic_on_odd_input() {
+        let alphabet: Vec<char> = "ab.:/[]()@-_é😀 0\\|hxp%?#".chars().collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 24) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            let _ = guess_type(&s);
+            let _ = url_host(&s);
+            for k in IndicatorType::ALL {
+                let _ = normalize(k, &s);
+            }
+            x = x.wrapping_add(1);
+        }
     }
 
     #[test]

@@ -86,6 +86,19 @@ fn corpus_verdicts() {
     );
 }
 
+/// Every prefix of every corpus pattern (at character boundaries) parses or
+/// fails with a position inside the input; none panics.
+#[test]
+fn truncations_never_panic() {
+    for (_, p) in corpus() {
+        for (i, _) in p.char_indices() {
+            if let Err(e) = pattern::parse(&p[..i]) {
+                assert!(e.offset <= i, "{p:?}[..{i}]: {e}");
+            }
+        }
+    }
+}
+
 #[test]
 fn real_patterns_parse() {
     let Some(data) = common::testdata() else {
