@@ -76,19 +76,19 @@ pub(crate) fn parse(g: &Grammar, body: &str, offset: usize) -> Result<Values> {
         // Value lists are at most five long: the cast is lossless.
         out[i] = v as u8 + 1;
     }
+    if out[..g.mandatory].iter().all(|&v| v != 0) {
+        return Ok(out);
+    }
     let missing: Vec<&str> = g.metrics[..g.mandatory]
         .iter()
         .zip(out.iter())
         .filter(|(_, v)| **v == 0)
         .map(|(m, _)| m.key)
         .collect();
-    if !missing.is_empty() {
-        return Err(Error::Missing {
-            missing: missing.join(", "),
-            version: g.version,
-        });
-    }
-    Ok(out)
+    Err(Error::Missing {
+        missing: missing.join(", "),
+        version: g.version,
+    })
 }
 
 /// All mandatory metrics missing (a prefix with nothing after it).

@@ -194,6 +194,19 @@ decision_point!(
     ]
 );
 
+impl Automatable {
+    /// From a CVSS vector's base metrics ([`crate::Vector::automatable_hint`]):
+    /// network, low complexity, no attack requirements, privileges or user
+    /// interaction. A heuristic; threat intelligence should override it.
+    pub fn from_cvss(v: &crate::Vector) -> Automatable {
+        if v.automatable_hint() {
+            Automatable::Yes
+        } else {
+            Automatable::No
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +219,12 @@ mod tests {
         assert_eq!("out-of-cycle".parse(), Ok(DeployerPriority::OutOfCycle));
         assert_eq!("track*".parse(), Ok(CisaLevel::TrackStar));
         assert_eq!(HumanImpact::VeryHigh.to_string(), "Very High");
+        let v: crate::Vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+            .parse()
+            .unwrap();
+        assert_eq!(Automatable::from_cvss(&v), Automatable::Yes);
+        let v: crate::Vector = "AV:N/AC:M/Au:N/C:P/I:P/A:P".parse().unwrap();
+        assert_eq!(Automatable::from_cvss(&v), Automatable::No);
         let err = "sometimes".parse::<Automatable>().unwrap_err();
         assert_eq!(
             err.to_string(),
