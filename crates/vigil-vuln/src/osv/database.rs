@@ -1,7 +1,7 @@
 //! The OSV database: records indexed by (ecosystem, normalised package name),
 //! with ranges compiled once, alias groups, and component matching.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,10 @@ pub struct OsvDatabase {
     problems: Vec<Problem>,
     withdrawn: usize,
     entries: usize,
+    /// Per record: index into `groups`.
+    record_group: Vec<u32>,
+    /// Per vulnerability: canonical id and sorted alias group.
+    groups: Vec<(String, Vec<String>)>,
 }
 
 fn release_matches(entry: Option<&str>, component: Option<&str>) -> bool {
@@ -141,6 +145,23 @@ impl OsvDatabase {
             }
         }
         db.aliases.finish();
+        let mut by_canon: HashMap<String, u32> = HashMap::new();
+        let mut record_group = Vec::with_capacity(db.records.len());
+        for r in &db.records {
+            let canon = db.aliases.canonical(&r.id);
+            let g = match by_canon.get(canon) {
+                Some(&g) => g,
+                None => {
+                    let g = u32::try_from(db.groups.len()).unwrap_or(u32::MAX);
+                    by_canon.insert(canon.to_owned(), g);
+                    db.groups
+                        .push((canon.to_owned(), db.aliases.members(&r.id)));
+                    g
+                }
+            };
+            record_group.push(g);
+        }
+        db.record_group = record_group;
         db
     }
 
@@ -181,7 +202,8 @@ impl OsvDatabase {
             return Vec::new();
         };
         let mut parsed: Vec<(Scheme, Option<Version>)> = Vec::with_capacity(2);
-        let mut found: BTreeMap<&str, Finding> = BTreeMap::new();
+        // (group, record, fixed versions) per matching entry
+        let mut hits: Vec<(u32, u32, Vec<&str>)> = Vec::new();
         let mut names = vec![eco.normalize_name(&c.name)];
         if let Some(src) = &c.source_name {
             let s = eco.normalize_name(src);
@@ -217,18 +239,31 @@ impl OsvDatabase {
                         fixed.extend(r.fixed.iter().map(String::as_str));
                     }
                 }
-                if !hit {
-                    continue;
+                if hit && let Some(&g) = self.record_group.get(entry.record as usize) {
+                    hits.push((g, entry.record, fixed));
                 }
-                let Some(rec) = self.records.get(entry.record as usize) else {
-                    continue;
-                };
-                let canon = self.aliases.canonical(&rec.id);
-                let f = found.entry(canon).or_insert_with(|| Finding {
-                    vulnerability: canon.to_owned(),
-                    aliases: self.aliases.members(&rec.id),
+            }
+        }
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        hits.sort_unstable_by_key(|h| (h.0, h.1));
+        let key = c.key();
+        let mut out: Vec<Finding> = Vec::new();
+        let mut last_group = None;
+        for (g, ri, fixed) in hits {
+            let (Some(rec), Some((canon, members))) =
+                (self.records.get(ri as usize), self.groups.get(g as usize))
+            else {
+                continue;
+            };
+            if last_group != Some(g) {
+                last_group = Some(g);
+                out.push(Finding {
+                    vulnerability: canon.clone(),
+                    aliases: members.clone(),
                     records: Vec::new(),
-                    component: c.key(),
+                    component: key.clone(),
                     name: c.name.clone(),
                     version: version.to_owned(),
                     ecosystem: eco.osv_name().to_owned(),
@@ -236,23 +271,22 @@ impl OsvDatabase {
                     summary: rec.summary.clone(),
                     severity: Vec::new(),
                 });
-                if !f.records.contains(&rec.id) {
-                    f.records.push(rec.id.clone());
-                    f.severity.extend(rec.severity.iter().cloned());
-                }
-                f.fixed.extend(fixed.into_iter().map(str::to_owned));
             }
+            let Some(f) = out.last_mut() else { continue };
+            if f.records.last() != Some(&rec.id) {
+                f.records.push(rec.id.clone());
+                f.severity.extend(rec.severity.iter().cloned());
+            }
+            f.fixed.extend(fixed.into_iter().map(str::to_owned));
         }
-        found
-            .into_values()
-            .map(|mut f| {
-                f.records.sort();
-                f.fixed.sort();
-                f.fixed.dedup();
-                f.severity.dedup();
-                f
-            })
-            .collect()
+        for f in &mut out {
+            f.records.sort();
+            f.fixed.sort();
+            f.fixed.dedup();
+            f.severity.dedup();
+        }
+        out.sort_by(|a, b| a.vulnerability.cmp(&b.vulnerability));
+        out
     }
 
     /// Matches many components; findings in input order.
