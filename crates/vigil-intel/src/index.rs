@@ -205,6 +205,17 @@ impl MatchIndex {
         ix
     }
 
+    /// Indexes the indicators of `set` active at `now` under `model`: valid
+    /// and scoring at least its threshold (see [`crate::decay`]).
+    pub fn build_active(set: &IndicatorSet, now: Timestamp, model: &crate::DecayModel) -> Self {
+        let mut ix = Self::new();
+        for (id, ind) in set.iter().filter(|(_, i)| model.is_active(i, now)) {
+            ix.insert(ind.kind, &ind.value, id);
+        }
+        ix.shrink();
+        ix
+    }
+
     /// Indexes one normalised value (as produced by
     /// [`normalize::normalize`]). Returns false if the value does not fit
     /// its type (it is then not indexed). The first id inserted for a key

@@ -461,6 +461,14 @@ mod tests {
         assert_eq!((s2.added, s2.updated, s2.unchanged), (0, 0, 2));
         let (_, ind) = set.find(IndicatorType::Domain, "EVIL.COM").unwrap();
         assert_eq!(ind.provenance.len(), 2);
+        // records serialise for the store and read back unchanged
+        let json = serde_json::to_string(ind).unwrap();
+        assert!(
+            json.contains("\"kind\":\"domain\"") && json.contains("\"tlp\":\"amber\""),
+            "{json}"
+        );
+        let back: Indicator = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, ind);
         assert_eq!(ind.tlp, Some(Tlp::Amber));
         assert_eq!(ind.confidence, 80);
     }

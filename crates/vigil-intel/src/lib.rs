@@ -22,6 +22,7 @@ mod gz;
 mod hash;
 
 pub mod attack;
+pub mod decay;
 pub mod index;
 pub mod indicator;
 pub mod list;
@@ -33,6 +34,7 @@ pub mod report;
 pub mod stix;
 pub mod warninglist;
 
+pub use decay::DecayModel;
 pub use error::{Error, Result};
 pub use gz::{DEFAULT_MAX_DECOMPRESSED, decode_input};
 pub use index::MatchIndex;
