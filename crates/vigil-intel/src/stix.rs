@@ -236,7 +236,11 @@ pub fn parse_bundle(bytes: &[u8], source: &str, opts: &ImportOptions) -> Result<
             }
             Some(_) if m.contains_key("id") => (None, vec![Value::Object(m)]),
             Some(_) => return Err(Error::shape("STIX bundle", "not a bundle or a STIX object")),
-            None => return Err(Error::shape("STIX bundle", "no `type`")),
+            // a TAXII 2.1 envelope: {"more": …, "objects": [...]}
+            None => match m.remove("objects") {
+                Some(Value::Array(a)) => (None, a),
+                _ => return Err(Error::shape("STIX bundle", "no `type`")),
+            },
         },
         _ => return Err(Error::shape("STIX bundle", "not an object or array")),
     };
@@ -593,6 +597,35 @@ mod tests {
         let s2 = g.merge(imp.objects);
         assert_eq!((s1.added, s2.added, s2.updated, s2.unchanged), (8, 0, 0, 8));
         assert_eq!(g.relationships().count(), 2);
+    }
+
+    #[test]
+    fn taxii_envelope_and_gzip() {
+        use std::io::Write;
+        let env = format!(
+            r#"{{"more":false,"objects":{}}}"#,
+            &BUNDLE[BUNDLE.find('[').unwrap()..BUNDLE.rfind(']').unwrap() + 1]
+        );
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(env.as_bytes()).unwrap();
+        let imp = parse_bundle(&e.finish().unwrap(), "taxii", &ImportOptions::default()).unwrap();
+        assert_eq!(imp.indicators.len(), 2);
+        assert!(
+            parse_bundle(
+                br#"{"$schema":"x","type":"object"}"#,
+                "s",
+                &ImportOptions::default()
+            )
+            .is_err()
+        );
+        let tiny = ImportOptions {
+            max_bytes: 10,
+            ..ImportOptions::default()
+        };
+        assert!(matches!(
+            parse_bundle(env.as_bytes(), "t", &tiny),
+            Err(Error::TooLarge { .. })
+        ));
     }
 
     #[test]
