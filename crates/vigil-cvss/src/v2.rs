@@ -177,10 +177,12 @@ impl Cvss2 {
         table[self.idx(i).min(N - 1)]
     }
 
+    /// Whether any of the metrics is given with a value other than `ND`
+    /// (always the last value).
     fn defined(&self, range: &[usize]) -> bool {
         range
             .iter()
-            .any(|&i| self.values[i] != 0 && self.get(GRAMMAR.metrics[i].key) != Some("ND"))
+            .any(|&i| self.values[i] != 0 && self.idx(i) + 1 != GRAMMAR.metrics[i].values.len())
     }
 
     fn base_equation(&self, impact: Dec) -> i64 {

@@ -323,12 +323,24 @@ impl Cvss4 {
 
     /// CVSS-B, CVSS-BT, CVSS-BE and CVSS-BTE.
     pub fn scores(&self) -> Scores4 {
+        let nomenclature = self.nomenclature();
+        if nomenclature == Nomenclature::CvssB {
+            // No threat or environmental metric: all four are the base score.
+            let s = self.levels(false, false).score();
+            return Scores4 {
+                base: s,
+                threat: s,
+                environmental: s,
+                threat_environmental: s,
+                nomenclature,
+            };
+        }
         Scores4 {
             base: self.levels(false, false).score(),
             threat: self.levels(true, false).score(),
             environmental: self.levels(false, true).score(),
             threat_environmental: self.levels(true, true).score(),
-            nomenclature: self.nomenclature(),
+            nomenclature,
         }
     }
 
