@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod osv;
 pub mod purl;
 pub mod sbom;
+pub mod scanners;
 pub mod version;
 
 pub use component::Component;
