@@ -35,6 +35,14 @@ pub struct Verdict {
 #[derive(Debug)]
 pub struct Evaluator<'a> {
     set: &'a RuleSet,
+    s: Scratch,
+}
+
+/// The per-event working memory of an evaluation, owned separately so a
+/// long-lived detector can keep it next to an `Arc<RuleSet>`
+/// (see [`RuleSet::evaluate_with`]).
+#[derive(Debug, Default)]
+pub struct Scratch {
     epoch: u32,
     pat_stamp: Vec<u32>,
     pat_flags: Vec<u8>,
@@ -58,6 +66,13 @@ impl RuleSet {
     pub fn evaluator(&self) -> Evaluator<'_> {
         Evaluator {
             set: self,
+            s: self.scratch(),
+        }
+    }
+
+    /// Fresh working memory sized for this rule set.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
             epoch: 0,
             pat_stamp: vec![0; self.n_patterns],
             pat_flags: vec![0; self.n_patterns],
@@ -68,22 +83,40 @@ impl RuleSet {
             rule_mark: vec![0; self.compiled.len()],
         }
     }
+
+    /// Like [`Evaluator::evaluate`] with caller-owned working memory. A
+    /// scratch made for another rule set is re-sized first.
+    pub fn evaluate_with(&self, scratch: &mut Scratch, event: &Event, out: &mut Vec<Verdict>) {
+        let fits = scratch.pat_stamp.len() == self.n_patterns
+            && scratch.slot_stamp.len() == self.slots.len()
+            && scratch.sel.len() == self.max_sels
+            && scratch.rule_mark.len() == self.compiled.len();
+        if !fits {
+            *scratch = self.scratch();
+        }
+        let mut ev = Evaluator {
+            set: self,
+            s: std::mem::take(scratch),
+        };
+        ev.evaluate(event, out);
+        *scratch = ev.s;
+    }
 }
 
 impl Evaluator<'_> {
     /// Appends a [`Verdict`] to `out` for every rule that matches `event`.
     pub fn evaluate(&mut self, event: &Event, out: &mut Vec<Verdict>) {
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.pat_stamp.iter_mut().for_each(|x| *x = 0);
-            self.slot_stamp.iter_mut().for_each(|x| *x = 0);
-            self.rule_mark.iter_mut().for_each(|x| *x = 0);
-            self.epoch = 1;
+        self.s.epoch = self.s.epoch.wrapping_add(1);
+        if self.s.epoch == 0 {
+            self.s.pat_stamp.iter_mut().for_each(|x| *x = 0);
+            self.s.slot_stamp.iter_mut().for_each(|x| *x = 0);
+            self.s.rule_mark.iter_mut().for_each(|x| *x = 0);
+            self.s.epoch = 1;
         }
         let set = self.set;
         // Scan every field of the event that has patterns, then mark the
         // rules gated on the patterns that hit.
-        self.hits.clear();
+        self.s.hits.clear();
         let mut last = None;
         for (f, _) in event.fields() {
             if last == Some(*f) {
@@ -98,9 +131,9 @@ impl Evaluator<'_> {
                 }
             }
         }
-        for &p in &self.hits {
+        for &p in &self.s.hits {
             for &r in &set.pat_rules[p as usize] {
-                self.rule_mark[r as usize] = self.epoch;
+                self.s.rule_mark[r as usize] = self.s.epoch;
             }
         }
         let product = set
@@ -114,10 +147,10 @@ impl Evaluator<'_> {
             }
             for &ri in &g.rules {
                 let r = &set.compiled[ri as usize];
-                if r.gated && self.rule_mark[ri as usize] != self.epoch {
+                if r.gated && self.s.rule_mark[ri as usize] != self.s.epoch {
                     continue;
                 }
-                self.sel[..r.sels.len()].iter_mut().for_each(|x| *x = 0);
+                self.s.sel[..r.sels.len()].iter_mut().for_each(|x| *x = 0);
                 if self.cond(r, &r.cond, event) {
                     out.push(self.verdict(ri as usize, r, event));
                 }
@@ -129,7 +162,7 @@ impl Evaluator<'_> {
         let mut selections = Vec::new();
         let mut fields: Vec<(Arc<str>, FieldId)> = Vec::new();
         for (i, s) in r.sels.iter().enumerate() {
-            if self.sel[i] != 2 {
+            if self.s.sel[i] != 2 {
                 continue;
             }
             selections.push(s.name.clone());
@@ -174,7 +207,7 @@ impl Evaluator<'_> {
     }
 
     fn sel_result(&mut self, r: &CRule, i: usize, ev: &Event) -> bool {
-        match self.sel[i] {
+        match self.s.sel[i] {
             1 => return false,
             2 => return true,
             _ => {}
@@ -184,7 +217,7 @@ impl Evaluator<'_> {
             .branches
             .iter()
             .any(|br| br.iter().all(|it| self.item(it, ev)));
-        self.sel[i] = if v { 2 } else { 1 };
+        self.s.sel[i] = if v { 2 } else { 1 };
         v
     }
 
@@ -221,7 +254,7 @@ impl Evaluator<'_> {
             CTest::Exists(b) => *b,
             _ => ev
                 .get_all(field)
-                .any(|v| value_test(t, v, ev, &mut self.buf)),
+                .any(|v| value_test(t, v, ev, &mut self.s.buf)),
         }
     }
 
@@ -235,24 +268,24 @@ impl Evaluator<'_> {
             _ => ev
                 .fields()
                 .iter()
-                .any(|(_, v)| value_test(t, v, ev, &mut self.buf)),
+                .any(|(_, v)| value_test(t, v, ev, &mut self.s.buf)),
         }
     }
 
     fn hit(&self, pat: usize, anchor: Anchor) -> bool {
-        self.pat_stamp[pat] == self.epoch && self.pat_flags[pat] & anchor as u8 != 0
+        self.s.pat_stamp[pat] == self.s.epoch && self.s.pat_flags[pat] & anchor as u8 != 0
     }
 
     /// Runs a slot's automaton over its field(s) once per event.
     fn scan(&mut self, slot: usize, ev: &Event) {
-        if self.slot_stamp[slot] == self.epoch {
+        if self.s.slot_stamp[slot] == self.s.epoch {
             return;
         }
-        self.slot_stamp[slot] = self.epoch;
+        self.s.slot_stamp[slot] = self.s.epoch;
         let s = &self.set.slots[slot];
         let Some(ac) = &s.ac else { return };
         let base = s.base as usize;
-        let mut buf = std::mem::take(&mut self.buf);
+        let mut buf = std::mem::take(&mut self.s.buf);
         let mut run = |this: &mut Self, v: &Value| {
             let text: &[u8] = match v {
                 Value::Str(s) => s.as_bytes(),
@@ -276,12 +309,12 @@ impl Evaluator<'_> {
                     }
                 }
                 let p = base + m.pattern().as_usize();
-                if this.pat_stamp[p] != this.epoch {
-                    this.pat_stamp[p] = this.epoch;
-                    this.pat_flags[p] = 0;
-                    this.hits.push(p as u32);
+                if this.s.pat_stamp[p] != this.s.epoch {
+                    this.s.pat_stamp[p] = this.s.epoch;
+                    this.s.pat_flags[p] = 0;
+                    this.s.hits.push(p as u32);
                 }
-                this.pat_flags[p] |= bits;
+                this.s.pat_flags[p] |= bits;
             }
         };
         match s.field {
@@ -296,7 +329,7 @@ impl Evaluator<'_> {
                 }
             }
         }
-        self.buf = buf;
+        self.s.buf = buf;
     }
 }
 

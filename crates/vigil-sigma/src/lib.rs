@@ -45,7 +45,7 @@ pub use correlation::{
     CmpOp, CorrelationCondition, CorrelationRule, CorrelationType, parse_timespan,
 };
 pub use error::{Error, Location, Result};
-pub use eval::{Evaluator, Verdict};
+pub use eval::{Evaluator, Scratch, Verdict};
 pub use filter::FilterRule;
 pub use mapping::{LogSourceMapping, MapValue, Mapping, OneOrMany};
 pub use modifiers::Placeholders;

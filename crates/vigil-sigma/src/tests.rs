@@ -651,3 +651,20 @@ fn logsource_routing_linux_sshd() {
         "other service"
     );
 }
+
+#[test]
+fn rule_set_is_shareable_and_scratch_reusable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<RuleSet>();
+    let reg = FieldRegistry::new();
+    let rule =
+        "title: r\nlogsource: {product: test}\ndetection: {sel: {A|contains: x}, condition: sel}\n";
+    let (set, _) = RuleSet::load([("r.yml", rule)], &reg, &Config::default());
+    let (other, _) = RuleSet::load([("o.yml", rule), ("p.yml", rule)], &reg, &Config::default());
+    let mut scratch = other.scratch();
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        set.evaluate_with(&mut scratch, &event(&reg, r#"{"A": "axb"}"#), &mut out);
+    }
+    assert_eq!(out.len(), 3);
+}
