@@ -393,3 +393,34 @@ mod tests {
         check("pkg:npm/", "Err");
     }
 }
+
+#[cfg(test)]
+mod random_tests {
+    use super::Purl;
+
+    /// Random purl-like strings never panic, and canonical forms re-parse to
+    /// the same purl.
+    #[test]
+    fn random_input_never_panics() {
+        const ALPHABET: &[u8] = b"pkg:/@?#&=%2Fa1B.-_~ \xc3\xa9npmdeb";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let mut s = String::from("pkg:");
+            let mut x = state;
+            for _ in 0..len {
+                x = x.rotate_left(7) ^ 0x9e37_79b9;
+                s.push(char::from(
+                    ALPHABET[(x % ALPHABET.len() as u64) as usize] & 0x7f,
+                ));
+            }
+            if let Ok(p) = s.parse::<Purl>() {
+                let again: Purl = p.to_string().parse().unwrap();
+                assert_eq!(again, p, "{s}");
+            }
+        }
+    }
+}

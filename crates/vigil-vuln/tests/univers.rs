@@ -2,7 +2,8 @@
 //!
 //! Runs when `VIGIL_PYTHON` names a Python with univers installed (the CI
 //! pin is in `.ci/requirements.txt`): every fixture comparison and rejected
-//! version, range-membership checks built from the fixtures, and — with
+//! version, range-membership checks built from the fixtures, the Debian
+//! versions in this machine's dpkg status database, and — with
 //! `VIGIL_TESTDATA` — Go and PyPI versions and ranges from the real OSV
 //! records. Every disagreement must be listed in `univers_differences.txt`
 //! with the name of a test in `univers_differences.rs` that shows which side
@@ -248,6 +249,27 @@ fn osv_cases(c: &mut Cases) {
     }
 }
 
+/// Debian versions installed on this machine (`/var/lib/dpkg/status`),
+/// compared in sorted order and with every 7th later one.
+fn dpkg_cases(c: &mut Cases) {
+    let Ok(status) = std::fs::read_to_string("/var/lib/dpkg/status") else {
+        return;
+    };
+    let mut versions: Vec<String> = status
+        .lines()
+        .filter_map(|l| l.strip_prefix("Version: "))
+        .map(str::to_owned)
+        .filter(|v| compare(Scheme::Dpkg, v, v).is_ok())
+        .collect();
+    versions.sort_by(|a, b| compare(Scheme::Dpkg, a, b).unwrap_or(Ordering::Equal));
+    versions.dedup();
+    for (i, v) in versions.iter().enumerate() {
+        for w in versions[i + 1..].iter().step_by(7).take(20) {
+            c.cmp(Scheme::Dpkg, v, w);
+        }
+    }
+}
+
 #[test]
 fn univers_agrees_or_differences_are_named() {
     let Some(python) = std::env::var_os("VIGIL_PYTHON").filter(|p| !p.is_empty()) else {
@@ -260,6 +282,7 @@ fn univers_agrees_or_differences_are_named() {
     };
     fixture_cases(&mut c);
     osv_cases(&mut c);
+    dpkg_cases(&mut c);
     let dir = std::env::temp_dir().join(format!("vigil-univers-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("cases.json");

@@ -140,3 +140,35 @@ fn hand_picked() {
         assert_eq!(check(scheme, line), None);
     }
 }
+
+/// Random strings over the characters versions are made of: parsing and
+/// comparing never panics, and the order is antisymmetric.
+#[test]
+fn random_input_never_panics() {
+    const ALPHABET: &[u8] = b"0123456789..--__~~^^++::abcdefprvxzABRCv!@ \xc3\xa9";
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for scheme in Scheme::ALL {
+        let mut valid = Vec::new();
+        for _ in 0..3000 {
+            let len = (next() % 14) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let s = String::from_utf8_lossy(&bytes).into_owned();
+            if super::Version::parse(scheme, &s).is_ok() {
+                valid.push(s);
+            }
+        }
+        for w in valid.windows(2) {
+            let ab = compare(scheme, &w[0], &w[1]).unwrap();
+            let ba = compare(scheme, &w[1], &w[0]).unwrap();
+            assert_eq!(ab, ba.reverse(), "{scheme}: {:?} vs {:?}", w[0], w[1]);
+        }
+    }
+}
