@@ -44,7 +44,14 @@ pub(crate) fn parse(g: &Grammar, body: &str, offset: usize) -> Result<Values> {
         if key.is_empty() || value.is_empty() || value.contains(':') {
             return Err(malformed(here, component));
         }
-        let Some(i) = g.metrics.iter().position(|m| m.key == key) else {
+        // Search from just after the previous metric: in the usual
+        // (specification) order the next one is found at once.
+        let n = g.metrics.len();
+        let start = last.map_or(0, |l| l + 1);
+        let Some(i) = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| g.metrics[i].key == key)
+        else {
             return Err(Error::UnknownMetric {
                 position: here,
                 metric: key.to_owned(),
