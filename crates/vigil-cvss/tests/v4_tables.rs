@@ -144,3 +144,84 @@ fn equivalence_sets_match_ssvc_tables() {
     println!("EQ1: {n} rows agree");
     assert!(n > 0);
 }
+
+/// Every metric value FIRST's calculator defines (`metrics.json`) is
+/// accepted in its place, and reads back as written.
+#[test]
+fn every_calculator_metric_value_parses() {
+    let Some(dir) = data_dir() else { return };
+    let path = dir.join("cvss/cvss-v4-calculator/metrics.json");
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+
+    fn values_in(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(s)) = m.get("value") {
+                    out.push(s.clone());
+                }
+                for x in m.values() {
+                    values_in(x, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| values_in(x, out)),
+            _ => {}
+        }
+    }
+    fn metrics_in(v: &serde_json::Value, out: &mut Vec<(String, Vec<String>)>) {
+        if let serde_json::Value::Object(m) = v {
+            if let (Some(serde_json::Value::String(short)), Some(options)) =
+                (m.get("short"), m.get("options"))
+            {
+                let mut vals = Vec::new();
+                values_in(options, &mut vals);
+                vals.dedup();
+                out.push((short.clone(), vals));
+                return;
+            }
+            for x in m.values() {
+                metrics_in(x, out);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    metrics_in(&metrics, &mut found);
+
+    let base = [
+        ("AV", "N"),
+        ("AC", "L"),
+        ("AT", "N"),
+        ("PR", "N"),
+        ("UI", "N"),
+        ("VC", "H"),
+        ("VI", "H"),
+        ("VA", "H"),
+        ("SC", "N"),
+        ("SI", "N"),
+        ("SA", "N"),
+    ];
+    let mut n = 0;
+    for (short, values) in &found {
+        for value in values {
+            let mut parts: Vec<String> = base
+                .iter()
+                .map(|(k, v)| {
+                    let v = if k == short { value.as_str() } else { v };
+                    format!("{k}:{v}")
+                })
+                .collect();
+            if !base.iter().any(|(k, _)| k == short) {
+                parts.push(format!("{short}:{value}"));
+            }
+            let vector = format!("CVSS:4.0/{}", parts.join("/"));
+            let v: Vector = vector.parse().unwrap_or_else(|e| panic!("{vector}: {e}"));
+            assert_eq!(v.get(short), Some(value.as_str()), "{vector}");
+            n += 1;
+        }
+    }
+    println!(
+        "CVSS 4.0: {} metrics, {n} values from metrics.json parse",
+        found.len()
+    );
+    assert_eq!(found.len(), 32, "{found:?}");
+}
