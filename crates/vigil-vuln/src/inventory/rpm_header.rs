@@ -5,7 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::OsRelease;
+use crate::component::Component;
+use crate::ecosystem::Ecosystem;
 use crate::error::{Error, Result};
+use crate::purl::Purl;
 
 const TAG_NAME: u32 = 1000;
 const TAG_VERSION: u32 = 1001;
@@ -47,6 +51,53 @@ impl RpmHeader {
             Some(e) => format!("{e}:{}-{}", self.version, self.release),
             None => format!("{}-{}", self.version, self.release),
         }
+    }
+}
+
+impl RpmHeader {
+    /// The installed package as a component: `pkg:rpm/<vendor>/NAME@EVR`
+    /// with `arch` and `distro` (`ID-VERSION_ID` from os-release)
+    /// qualifiers; the vendor namespace comes from the os-release `ID`.
+    pub fn component(&self, os: Option<&OsRelease>) -> Result<Component> {
+        let id = os.map_or("rpm", |o| o.id.as_str());
+        let (ns, eco) = match id {
+            "rhel" | "redhat" => ("redhat", Some(Ecosystem::RedHat)),
+            "rocky" => ("rocky", Some(Ecosystem::RockyLinux)),
+            "almalinux" => ("almalinux", Some(Ecosystem::AlmaLinux)),
+            "sles" | "sled" | "suse" => ("suse", Some(Ecosystem::Suse)),
+            "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" => {
+                ("opensuse", Some(Ecosystem::OpenSuse))
+            }
+            "mageia" => ("mageia", Some(Ecosystem::Mageia)),
+            "photon" => ("photon", Some(Ecosystem::PhotonOs)),
+            "openeuler" => ("openeuler", Some(Ecosystem::OpenEuler)),
+            other => (other, None),
+        };
+        let evr = self.evr();
+        let mut purl = Purl::new("rpm", Some(ns), &self.name, Some(&evr))?;
+        if let Some(a) = &self.arch {
+            purl = purl.with_qualifier("arch", a);
+        }
+        let distro = os.and_then(OsRelease::distro);
+        if let Some(d) = &distro {
+            purl = purl.with_qualifier("distro", d);
+        }
+        let source_name = self.source_rpm.as_deref().and_then(|s| {
+            // name-version-release.src.rpm: drop the last two dash-separated parts
+            let base = s.strip_suffix(".src.rpm").unwrap_or(s);
+            let mut parts = base.rsplitn(3, '-');
+            let (_rel, _ver) = (parts.next(), parts.next());
+            parts.next().map(str::to_owned)
+        });
+        Ok(Component {
+            name: self.name.clone(),
+            version: Some(evr),
+            purl: Some(purl),
+            ecosystem: eco,
+            distro_release: os.and_then(|o| o.version_id.clone()),
+            source_name,
+            bom_ref: None,
+        })
     }
 }
 

@@ -99,6 +99,12 @@ fn rpm_header() {
         (h.name.as_str(), h.evr().as_str(), h.arch.as_deref()),
         ("openssl-libs", "1:3.0.7-27.el9", Some("x86_64"))
     );
+    let os = OsRelease::parse("ID=\"rhel\"\nVERSION_ID=\"9.2\"\n");
+    let c = h.component(Some(&os)).unwrap();
+    assert_eq!(
+        c.key(),
+        "pkg:rpm/redhat/openssl-libs@1:3.0.7-27.el9?arch=x86_64&distro=rhel-9.2"
+    );
     // every truncation is an error, never a panic
     for n in 0..b.len() {
         assert!(parse_rpm_header(&b[..n]).is_err(), "prefix {n}");

@@ -84,14 +84,18 @@ pub struct OsvDatabase {
     groups: Vec<(String, Vec<String>)>,
 }
 
+/// Does an OSV ecosystem release (`12`, `v3.18`, `22.04:LTS`,
+/// `enterprise_linux:9::appstream`) cover the component's distro release
+/// (`12`, `v3.18`, `22.04`, `9.2`)? Unknown on either side matches.
 fn release_matches(entry: Option<&str>, component: Option<&str>) -> bool {
-    match (entry, component) {
-        (Some(e), Some(c)) => {
-            let e = e.split(':').next().unwrap_or(e).trim_start_matches('v');
-            e.eq_ignore_ascii_case(c.trim_start_matches('v'))
-        }
-        _ => true,
-    }
+    let (Some(e), Some(c)) = (entry, component) else {
+        return true;
+    };
+    let c = c.trim_start_matches('v');
+    let major = c.split('.').next().unwrap_or(c);
+    e.split(':')
+        .map(|t| t.trim_start_matches('v'))
+        .any(|t| t.eq_ignore_ascii_case(c) || t == major)
 }
 
 impl OsvDatabase {

@@ -16,6 +16,9 @@ const RECORDS: &str = r#"[
  {"id": "GHSA-wwww-xxxx-yyyy", "withdrawn": "2024-02-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
   "affected": [{"package": {"ecosystem": "PyPI", "name": "Django"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]},
+ {"id": "RHSA-2024:1", "modified": "2024-01-01T00:00:00Z",
+  "affected": [{"package": {"ecosystem": "Red Hat:enterprise_linux:9::baseos", "name": "curl"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "0:7.76.1-29.el9"}]}]}]},
  {"id": "PYSEC-2024-9", "modified": "2024-01-01T00:00:00Z",
   "affected": [{"package": {"ecosystem": "PyPI", "name": "zope.interface"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "4.0"}, {"last_affected": "4.5.0"}]}]}]}
@@ -64,12 +67,18 @@ fn matching() {
     check(&db, "pkg:pypi/django@1.0", "");
     check(
         &db,
+        "pkg:rpm/redhat/curl@7.76.1-26.el9?distro=rhel-9.2",
+        "RHSA-2024:1(RHSA-2024:1)[0:7.76.1-29.el9]",
+    );
+    check(&db, "pkg:rpm/redhat/curl@7.76.1-26.el8?distro=rhel-8.9", "");
+    check(
+        &db,
         "pkg:pypi/Zope_Interface@4.5",
         "PYSEC-2024-9(PYSEC-2024-9)[]",
     );
     check(&db, "pkg:pypi/zope-interface@4.5.1", "");
     let s = db.stats();
-    assert_eq!((s.records, s.withdrawn, s.entries), (5, 1, 4));
+    assert_eq!((s.records, s.withdrawn, s.entries), (6, 1, 5));
     assert_eq!(
         db.alias_group("OSV-2024-1"),
         ["CVE-2024-0001", "GHSA-aaaa-bbbb-cccc", "OSV-2024-1"]
