@@ -291,8 +291,7 @@ impl Evaluator<'_> {
                 Value::Str(s) => s.as_bytes(),
                 Value::Null => return,
                 other => {
-                    buf.clear();
-                    let _ = write!(buf, "{}", other.to_text());
+                    write_text(&mut buf, other);
                     buf.as_bytes()
                 }
             };
@@ -387,7 +386,7 @@ fn value_test(t: &CTest, v: &Value, ev: &Event, buf: &mut String) -> bool {
             Value::Null => false,
             other => {
                 buf.clear();
-                let _ = write!(buf, "{}", other.to_text());
+                write_text(buf, other);
                 re.is_match(buf)
             }
         },
@@ -447,4 +446,16 @@ fn parse_time(s: &str) -> Option<NaiveDateTime> {
         }
     }
     None
+}
+
+/// Formats a non-string value into `buf` without an intermediate String.
+fn write_text(buf: &mut String, v: &Value) {
+    buf.clear();
+    let _ = match v {
+        Value::Int(i) => write!(buf, "{i}"),
+        Value::Float(f) => write!(buf, "{f}"),
+        Value::Bool(b) => write!(buf, "{b}"),
+        Value::Str(s) => write!(buf, "{s}"),
+        Value::Null => Ok(()),
+    };
 }

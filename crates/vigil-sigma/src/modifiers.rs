@@ -354,6 +354,10 @@ pub(crate) fn item_spec(
             } else {
                 format!("(?{flags}){src}")
             };
+            // Syntax only (cheap); the compiler builds the matcher.
+            regex_syntax::Parser::new()
+                .parse(&src)
+                .map_err(|e| Problem::new(format!("invalid regular expression: {e}")))?;
             tests.push(ValueTest::Re(src));
         }
         return Ok(ItemSpec { tests, all, neq });

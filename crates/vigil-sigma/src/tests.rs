@@ -325,7 +325,11 @@ fn cased_and_regex() {
         r#"{"F": "a\nb"}"#,
         "match",
     );
-    check("sel:\n  F|re: '(unclosed'\ncondition: sel", "{}", "error:");
+    check(
+        "sel:\n  F|re: '(unclosed'\ncondition: sel",
+        "{}",
+        "error: r.yml:5:7: `F|re`: invalid regular expression",
+    );
     check("sel:\n  F|i: 'x'\ncondition: sel", "{}", "error:");
     check("sel:\n  F|re|contains: 'x'\ncondition: sel", "{}", "error:");
 }
