@@ -2,10 +2,12 @@
 //! matching database.
 
 mod alias;
+mod archive;
 mod database;
 mod range;
 mod record;
 
+pub use archive::parse_zip;
 pub use database::{Finding, OsvDatabase, Problem, Stats};
 #[cfg(feature = "yaml")]
 pub use record::parse_yaml;
