@@ -13,7 +13,7 @@ pub use database::{Finding, OsvDatabase, Problem, Stats};
 pub use record::parse_yaml;
 pub use record::{
     Affected, Event, MAX_RECORD_BYTES, OsvRecord, OsvSeverity, Package, Range, RangeType,
-    Reference, parse_json,
+    Reference, parse_file, parse_json,
 };
 
 #[cfg(test)]

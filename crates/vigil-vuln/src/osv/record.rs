@@ -221,3 +221,14 @@ pub fn parse_yaml(text: &str) -> Result<OsvRecord> {
     r.validate()?;
     Ok(r)
 }
+
+/// Parses an OSV file by its name: `.yaml`/`.yml` as YAML (with the `yaml`
+/// feature), anything else as JSON (one record or an array).
+pub fn parse_file(name: &str, text: &str) -> Result<Vec<OsvRecord>> {
+    #[cfg(feature = "yaml")]
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        return parse_yaml(text).map(|r| vec![r]);
+    }
+    let _ = name;
+    parse_json(text)
+}
