@@ -2,8 +2,10 @@
 //! temporal and environmental equations in exact decimal arithmetic.
 //!
 //! Vectors have no prefix (`AV:N/AC:L/Au:N/C:P/I:P/A:P`); the six base
-//! metrics are mandatory, the others optional (`ND` = not defined), in any
-//! order. The temporal score exists when a temporal metric other than `ND`
+//! metrics are mandatory, the others optional (`ND` = not defined). The
+//! guide (section 2.4) lists the metrics in a fixed order; like the
+//! reference implementation we accept any order (unknown, malformed and
+//! duplicate metrics are still errors) and write the canonical order back. The temporal score exists when a temporal metric other than `ND`
 //! is given, the environmental score when an environmental one is — as the
 //! reference implementation reports them.
 
