@@ -622,7 +622,8 @@ impl Builder<'_> {
         match inner {
             [] if lead || trail => return Ok(CTest::Any),
             [] => return Ok(CTest::Empty),
-            [Gp::Lit(l)] => {
+            // Non-ASCII text needs Unicode case folding: the regex path below.
+            [Gp::Lit(l)] if cased || l.is_ascii() => {
                 let anchor = match (lead, trail) {
                     (false, false) => Anchor::Exact,
                     (false, true) => Anchor::Prefix,

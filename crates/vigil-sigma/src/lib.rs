@@ -16,11 +16,54 @@
 //! }
 //! ```
 //!
-//! Modules: `parse` (YAML to documents), `condition` (condition grammar),
-//! `modifiers` (value modifiers to tests), `compile` (tests to matchers and
-//! per-field automata), `eval` (the evaluator), `mapping` (log sources and
-//! field names), `evtx` (evtx-JSON records to events), `correlation` and
-//! `filter` (their rule types).
+//! # API
+//!
+//! - [`RuleSet::load`]`(sources, &registry, &config) -> (RuleSet, Vec<Error>)`:
+//!   `(path, text)` pairs in, everything that compiled out, one error per
+//!   rejected document (partial success is a value). [`parse_file`] and
+//!   [`RuleSet::compile`] split the two steps.
+//! - [`RuleSet::evaluate`]`(&event) -> Vec<Verdict>`; for many events an
+//!   [`Evaluator`] (borrowing) or a [`Scratch`] with
+//!   [`RuleSet::evaluate_with`] (owned, for a long-lived detector).
+//! - [`RuleSet::rules`]: each [`LoadedRule`] with its path and [`Rule`]
+//!   (metadata: id, title, level, tags, status…; logsource; detection).
+//! - [`RuleSet::correlations`] / [`RuleSet::filters`]: the parsed
+//!   [`CorrelationRule`]s (not evaluated here) and [`FilterRule`]s (already
+//!   AND-ed onto the rules they name).
+//! - [`Config`]: field [`Mapping`]s (built-ins: Windows evtx, ECS, Linux
+//!   syslog; add files with [`Mapping::from_yaml`]) and `|expand`
+//!   placeholders.
+//! - [`evtx::event_from_evtx_json`]: an evtx-JSON record to an event with
+//!   SigmaHQ field names; [`linux::enrich_syslog_event`]: sshd/sudo fields.
+//!
+//! # Semantics chosen where the specification leaves room
+//!
+//! - Matching is case-insensitive (Unicode-aware) unless `cased`.
+//! - `null` matches an absent field or a JSON null; `''` only an empty
+//!   string; `exists` ignores the value.
+//! - A number matches integers, floats and numeric strings (`"4688"`); a
+//!   string matches a number's decimal text.
+//! - `neq` needs the field to exist (`F|neq: x` is false when F is absent).
+//! - Keywords match anywhere in any field value (implicit `contains`).
+//! - A field with several values (JSON arrays) matches if any value does.
+//! - Log sources: an event belongs to at most one product (first mapping
+//!   product whose marker field it has); a rule of a product without a
+//!   classifier only sees unclassified events; a category or service with
+//!   no mapping condition is constrained by its product alone.
+//! - Legacy constructs (`| count() by`, `near`, `timeframe`,
+//!   `status: unsupported`) are rejected as [`Error::Unsupported`].
+//!
+//! # Invariants
+//!
+//! - No I/O, no clock, no global state; bad input is an error, never a
+//!   panic; sizes are bounded (file 1 MiB, YAML depth and aliases, 256
+//!   documents, condition length and nesting, 4096 values per item after
+//!   windash/expand/base64offset, regex program 16 MiB).
+//! - Each field of an event is scanned once per evaluation by one
+//!   Aho-Corasick automaton holding the literals of all rules for that
+//!   field; only rules one of whose necessary literals hit (or that have
+//!   none) are evaluated.
+
 #![warn(missing_docs)]
 
 mod compile;

@@ -672,3 +672,15 @@ fn rule_set_is_shareable_and_scratch_reusable() {
     }
     assert_eq!(out.len(), 3);
 }
+
+#[test]
+fn unicode_case_folding() {
+    let d = "sel:\n  F|contains: 'Überweisung'\ncondition: sel";
+    check(d, r#"{"F": "die ÜBERWEISUNG ist da"}"#, "match");
+    check(d, r#"{"F": "die überweisung ist da"}"#, "match");
+    check(
+        "sel:\n  F|cased: 'Ü'\ncondition: sel",
+        r#"{"F": "ü"}"#,
+        "no match",
+    );
+}

@@ -87,3 +87,28 @@ fn legacy_rules_are_rejected() {
         );
     }
 }
+
+/// The specification's own example files: detection rules, filters and
+/// every correlation type parse into their types.
+#[test]
+fn specification_examples_parse() {
+    let Some(data) = common::testdata() else {
+        return;
+    };
+    let mut kinds = std::collections::BTreeMap::new();
+    for (p, t) in common::read_rules(&data.join("sigma/spec/tests/schema")) {
+        for d in vigil_sigma::parse_file(&p, &t) {
+            let d = d.unwrap_or_else(|e| panic!("{e}"));
+            let k = match d {
+                vigil_sigma::Document::Rule(_) => "rule".to_string(),
+                vigil_sigma::Document::Filter(_) => "filter".to_string(),
+                vigil_sigma::Document::Correlation(c) => format!("{:?}", c.kind),
+            };
+            *kinds.entry(k).or_insert(0) += 1;
+        }
+    }
+    println!("{kinds:?}");
+    assert_eq!(kinds.get("rule"), Some(&2));
+    assert_eq!(kinds.get("filter"), Some(&2));
+    assert_eq!(kinds.len(), 2 + 7, "all seven correlation types");
+}
