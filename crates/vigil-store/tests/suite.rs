@@ -200,6 +200,7 @@ suite! {
         jobs_one_shot_and_upsert_keeps_schedule,
         secrets_round_trip_encrypted,
         secrets_wrong_key_is_crypto_error,
+        rules_register_update_and_list,
     ],
     two: [
         two_servers_migrate_concurrently,

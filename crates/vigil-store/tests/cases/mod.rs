@@ -6,6 +6,7 @@ mod detections;
 mod events;
 mod jobs;
 mod migrations;
+mod rules;
 mod secrets;
 mod tokens;
 
@@ -15,6 +16,7 @@ pub use detections::*;
 pub use events::*;
 pub use jobs::*;
 pub use migrations::*;
+pub use rules::*;
 pub use secrets::*;
 pub use tokens::*;
 
