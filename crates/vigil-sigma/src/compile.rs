@@ -50,6 +50,25 @@ impl Default for Config {
     }
 }
 
+/// Figures about a compiled [`RuleSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Detection rules compiled.
+    pub rules: usize,
+    /// Rules evaluated only when one of their necessary literals hits.
+    pub gated_rules: usize,
+    /// Distinct literal patterns.
+    pub patterns: usize,
+    /// Aho-Corasick automata (one per field and case mode, plus keywords).
+    pub automata: usize,
+    /// Distinct log sources.
+    pub logsources: usize,
+    /// Correlation rules kept.
+    pub correlations: usize,
+    /// Filter rules applied.
+    pub filters: usize,
+}
+
 /// A rule as loaded: where it came from and what it says.
 #[derive(Debug, Clone)]
 pub struct LoadedRule {
@@ -454,6 +473,19 @@ impl RuleSet {
         self.n_patterns
     }
 
+    /// Figures about the compiled set (for `rules check` summaries).
+    pub fn stats(&self) -> Stats {
+        Stats {
+            rules: self.rules.len(),
+            gated_rules: self.compiled.iter().filter(|c| c.gated).count(),
+            patterns: self.n_patterns,
+            automata: self.slots.len(),
+            logsources: self.groups.len(),
+            correlations: self.correlations.len(),
+            filters: self.filters.len(),
+        }
+    }
+
     /// The distinct log sources of the loaded rules, with their rule counts.
     pub fn logsources(&self) -> impl Iterator<Item = (&LogSource, usize)> {
         self.groups.iter().map(|g| (&g.logsource, g.rules.len()))
@@ -623,7 +655,7 @@ impl Builder<'_> {
             [] if lead || trail => return Ok(CTest::Any),
             [] => return Ok(CTest::Empty),
             // Non-ASCII text needs Unicode case folding: the regex path below.
-            [Gp::Lit(l)] if cased || l.is_ascii() => {
+            [Gp::Lit(l)] if cased || !has_non_ascii_case(l) => {
                 let anchor = match (lead, trail) {
                     (false, false) => Anchor::Exact,
                     (false, true) => Anchor::Prefix,
@@ -758,4 +790,14 @@ fn necessary_item(it: &CItem) -> Option<Vec<u32>> {
         out.extend(pats(t)?);
     }
     Some(out)
+}
+
+/// True if `l` holds a non-ASCII character with case variants (which the
+/// ASCII case-insensitive automaton would not fold). Dashes and other
+/// caseless symbols stay on the automaton.
+fn has_non_ascii_case(l: &[u8]) -> bool {
+    !l.is_ascii()
+        && String::from_utf8_lossy(l)
+            .chars()
+            .any(|c| !c.is_ascii() && (c.is_lowercase() || c.is_uppercase()))
 }

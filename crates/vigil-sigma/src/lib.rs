@@ -82,7 +82,7 @@ mod rule;
 #[cfg(test)]
 mod tests;
 
-pub use compile::{Config, LoadedRule, RuleSet};
+pub use compile::{Config, LoadedRule, RuleSet, Stats};
 pub use condition::{Condition, OfTarget, Quantifier};
 pub use correlation::{
     CmpOp, CorrelationCondition, CorrelationRule, CorrelationType, parse_timespan,

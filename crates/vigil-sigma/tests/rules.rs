@@ -35,6 +35,7 @@ fn all_sigmahq_rules_load() {
         set.logsources().count(),
         elapsed
     );
+    println!("{:?}", set.stats());
     assert!(errors.is_empty(), "{} rules rejected", errors.len());
     assert_eq!(set.rules().len(), sources.len());
 }
