@@ -465,10 +465,18 @@ impl MatchIndex {
         self.lookup_hash(kind, hex)
     }
 
-    /// A URL, canonicalised first; the scheme does not take part.
+    /// A URL, canonicalised first; the scheme does not take part (nor does
+    /// letter case: keys are hashed lower-cased).
     pub fn lookup_url(&self, url: &str) -> Option<IndicatorId> {
         if self.strings.is_empty() {
             return None;
+        }
+        if let Some(key) = canonical_url_key(url) {
+            return self
+                .strings
+                .get(&hash_lower(seed(IndicatorType::Url), key.as_bytes()))
+                .copied()
+                .map(IndicatorId);
         }
         let canon = normalize::normalize_url(&normalize::refang(url)).ok()?;
         let key = normalize::url_key(&canon);
@@ -515,6 +523,53 @@ impl MatchIndex {
             _ => self.lookup_str(kind, raw),
         }
     }
+}
+
+/// The match key of an `http(s)://` URL that is already canonical up to
+/// letter case (no fragment, userinfo, default port, defanging or odd
+/// characters), without allocating; `None` sends the URL the slow way.
+fn canonical_url_key(url: &str) -> Option<&str> {
+    let b = url.as_bytes();
+    let (rest, default_port) = if b.len() > 8 && b[..8].eq_ignore_ascii_case(b"https://") {
+        (&url[8..], "443")
+    } else if b.len() > 7 && b[..7].eq_ignore_ascii_case(b"http://") {
+        (&url[7..], "80")
+    } else {
+        return None;
+    };
+    if !url.bytes().all(|c| {
+        c.is_ascii_graphic()
+            && !matches!(
+                c,
+                b'#' | b'[' | b']' | b'(' | b')' | b'{' | b'}' | b'\\' | b'@'
+            )
+    }) {
+        return None;
+    }
+    let slash = rest.find('/')?;
+    let authority = &rest[..slash];
+    if authority.contains('?') {
+        return None;
+    }
+    let host = match authority.split_once(':') {
+        Some((h, p)) => {
+            if p.is_empty() || p == default_port || !p.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            h
+        }
+        None => authority,
+    };
+    if host.is_empty()
+        || host.len() > 253
+        || !host.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+        || !host
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-' || c == b'_')
+    {
+        return None;
+    }
+    Some(rest)
 }
 
 #[inline]
@@ -592,5 +647,35 @@ mod tests {
                 .is_some()
         );
         assert_eq!(ix.len(), 11);
+    }
+
+    /// The allocation-free URL key agrees with full canonicalisation.
+    #[test]
+    fn fast_url_key_agrees() {
+        for u in [
+            "http://Evil.example/a/B?c=1",
+            "HTTPS://evil.example:8443/x",
+            "https://evil.example:443/x",
+            "http://evil.example",
+            "http://evil.example?x",
+            "http://evil.example./x",
+            "http://u:p@evil.example/x",
+            "http://evil.example/x#f",
+            "hxxp://evil[.]example/x",
+            "http://1.2.3.4/x",
+            "ftp://evil.example/x",
+            "http://ex ample.com/x",
+            "http://a..b/x",
+        ] {
+            let slow = normalize::normalize_url(&normalize::refang(u)).ok();
+            let slow_key = slow
+                .as_deref()
+                .map(|c| normalize::url_key(c).to_ascii_lowercase());
+            if let Some(fast) = canonical_url_key(u) {
+                assert_eq!(Some(fast.to_ascii_lowercase()), slow_key, "{u}");
+            }
+        }
+        assert!(canonical_url_key("http://Evil.example/a").is_some());
+        assert!(canonical_url_key("https://evil.example:443/x").is_none());
     }
 }
