@@ -160,7 +160,17 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn bench(c: &mut Criterion) {
+    let (t, cpu) = (Instant::now(), thread_cpu_secs());
     let real = real_records();
+    let real_db = OsvDatabase::new(real.clone());
+    let (real_wall, real_cpu) = (t.elapsed(), thread_cpu_secs() - cpu);
+    println!(
+        "real data: read + parse (JSON and YAML) + index {} files in {real_wall:.2?} wall / {real_cpu:.2} s CPU = {:.0} records/s (CPU), {} entries",
+        real.len(),
+        real.len() as f64 / real_cpu.max(0.01),
+        real_db.stats().entries
+    );
+    drop(real_db);
     let records = synthetic(&real);
     let json: Vec<String> = records
         .iter()
