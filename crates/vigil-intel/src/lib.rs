@@ -15,6 +15,32 @@
 //!        ─► IndicatorSet::merge (one indicator per type+value, provenance kept)
 //!        ─► Warninglists::suppress ─► MatchIndex::build ─► Matcher::match_event
 //! ```
+//!
+//! ```
+//! use vigil_intel::stix::{self, ImportOptions};
+//! use vigil_intel::{IndicatorSet, MatchIndex, Matcher, Warninglist, Warninglists};
+//! use vigil_model::FieldRegistry;
+//!
+//! let bundle = br#"{"type":"bundle","id":"bundle--6d1b3c0e-1f1a-4e4e-9d4e-000000000001","objects":[
+//!   {"type":"indicator","spec_version":"2.1","id":"indicator--6d1b3c0e-1f1a-4e4e-9d4e-000000000002",
+//!    "created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","valid_from":"2024-01-01T00:00:00Z",
+//!    "pattern_type":"stix","pattern":"[domain-name:value = 'evil.example' OR ipv4-addr:value = '8.8.8.8']"}]}"#;
+//! let imp = stix::parse_bundle(bundle, "example-feed", &ImportOptions::default())?;
+//! assert_eq!(imp.report.objects["indicator"], 1);
+//!
+//! let mut set = IndicatorSet::new();
+//! set.merge(imp.indicators);
+//! let mut wl = Warninglists::new();
+//! wl.add(Warninglist::parse(br#"{"name":"dns","type":"cidr","list":["8.8.8.0/24"]}"#)?);
+//! let suppressed = wl.suppress(&mut set); // 8.8.8.8 is known-benign
+//! assert_eq!(suppressed.len(), 1);
+//!
+//! let index = MatchIndex::build(&set);
+//! let matcher = Matcher::new(&FieldRegistry::new());
+//! assert!(index.lookup_domain("www.evil.example").is_some());
+//! # let _ = matcher;
+//! # Ok::<(), vigil_intel::Error>(())
+//! ```
 #![warn(missing_docs)]
 
 mod error;
