@@ -49,6 +49,7 @@ mod hash;
 
 pub mod attack;
 pub mod decay;
+pub mod detector;
 pub mod index;
 pub mod indicator;
 pub mod list;
@@ -61,6 +62,7 @@ pub mod stix;
 pub mod warninglist;
 
 pub use decay::DecayModel;
+pub use detector::IntelDetector;
 pub use error::{Error, Result};
 pub use gz::{DEFAULT_MAX_DECOMPRESSED, decode_input};
 pub use index::MatchIndex;
