@@ -2,6 +2,11 @@
 //! the package-url specification: parsing with percent-decoding and the
 //! type-specific case rules, and the canonical form (qualifiers sorted,
 //! components percent-encoded) as `Display`.
+//!
+//! Checked against the `packageurl` crate on the 1,311 distinct purls of the
+//! shared SBOMs (test `purl_crosscheck`): same reading everywhere except
+//! that `golang` namespaces and names keep their case here, since Go module
+//! paths and OSV's Go package names are case-sensitive.
 
 use std::collections::BTreeMap;
 use std::fmt;
