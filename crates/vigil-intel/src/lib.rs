@@ -72,5 +72,5 @@ pub use indicator::{
 };
 pub use matcher::{Match, Matcher};
 pub use report::{ImportReport, ItemError};
-pub use stix::{KnowledgeGraph, StixObject};
+pub use stix::{ImportOptions, KnowledgeGraph, StixObject};
 pub use warninglist::{Suppressed, Warninglist, Warninglists};
