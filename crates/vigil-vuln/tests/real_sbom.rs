@@ -15,7 +15,8 @@ fn sbom_files(root: &std::path::Path) -> Vec<std::path::PathBuf> {
         .into_iter()
         .filter(|p| {
             let s = p.to_string_lossy();
-            let cdx = s.contains("/cyclonedx/") && (s.ends_with(".json") || s.ends_with(".xml"));
+            let cdx = s.contains("/cyclonedx/")
+                && (s.ends_with(".json") || s.ends_with(".xml") || s.ends_with(".json.gz"));
             let spdx2 = s.contains("/spdx2.")
                 || s.contains("SPDXVersion2.3")
                 || s.ends_with("ACME-v2.3.spdx.json");
@@ -35,8 +36,8 @@ fn sboms_parse_and_match() {
     let mut parsed = Vec::new();
     let mut by_format: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for p in &files {
-        let text = std::fs::read_to_string(p).unwrap();
-        match sbom::parse(&text) {
+        let bytes = std::fs::read(p).unwrap();
+        match sbom::parse_bytes(&bytes) {
             Ok(s) => {
                 let e = by_format.entry(format!("{:?}", s.format)).or_default();
                 e.0 += 1;

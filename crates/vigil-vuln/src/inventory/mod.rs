@@ -31,5 +31,20 @@ pub struct Inventory {
     pub problems: Vec<String>,
 }
 
+/// Parses a language lock file chosen by its file name (`Cargo.lock`,
+/// `package-lock.json`, `npm-shrinkwrap.json`, `requirements*.txt`,
+/// `poetry.lock`, `go.sum`); `None` for other names.
+pub fn parse_lockfile(file_name: &str, text: &str) -> Option<crate::error::Result<Inventory>> {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    Some(match base {
+        "Cargo.lock" => parse_cargo_lock(text),
+        "package-lock.json" | "npm-shrinkwrap.json" => parse_package_lock(text),
+        "poetry.lock" => parse_poetry_lock(text),
+        "go.sum" => parse_go_sum(text),
+        b if b.starts_with("requirements") && b.ends_with(".txt") => parse_requirements(text),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests;

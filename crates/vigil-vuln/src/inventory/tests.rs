@@ -153,3 +153,16 @@ fn lockfiles() {
         "pkg:golang/github.com/a/b@v1.0.0 pkg:golang/golang.org/x/net@v0.0.0-2020-abc !line 4: expected 'module version hash'",
     );
 }
+
+#[test]
+fn lockfile_by_name() {
+    check(
+        parse_lockfile("/src/requirements-dev.txt", "a==1\n").unwrap(),
+        "pkg:pypi/a@1",
+    );
+    check(
+        parse_lockfile("go.sum", "m v1.0.0 h1:x=\n").unwrap(),
+        "pkg:golang/m@v1.0.0",
+    );
+    assert!(parse_lockfile("yarn.lock", "").is_none());
+}

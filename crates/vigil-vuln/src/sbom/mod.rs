@@ -109,6 +109,26 @@ impl Sbom {
     }
 }
 
+/// Parses an SBOM from bytes: gzip-compressed documents (`.json.gz`) are
+/// inflated first, up to [`MAX_SBOM_BYTES`].
+pub fn parse_bytes(bytes: &[u8]) -> Result<Sbom> {
+    use std::io::Read;
+    let mut inflated = Vec::new();
+    let data = if bytes.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::GzDecoder::new(bytes)
+            .take(MAX_SBOM_BYTES as u64 + 1)
+            .read_to_end(&mut inflated)
+            .map_err(|e| Error::parse("sbom", "gzip", e))?;
+        Error::check_size("SBOM (inflated)", inflated.len(), MAX_SBOM_BYTES)?;
+        inflated.as_slice()
+    } else {
+        bytes
+    };
+    let text = std::str::from_utf8(data)
+        .map_err(|e| Error::parse("sbom", format!("byte {}", e.valid_up_to()), "not UTF-8"))?;
+    parse(text)
+}
+
 /// Parses an SBOM, detecting its format from the content.
 pub fn parse(text: &str) -> Result<Sbom> {
     Error::check_size("SBOM", text.len(), MAX_SBOM_BYTES)?;
