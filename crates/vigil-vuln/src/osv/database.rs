@@ -293,6 +293,19 @@ impl OsvDatabase {
         out
     }
 
+    /// Like [`Self::match_component`], but a version that the ecosystem's
+    /// scheme cannot parse is an error when records name the package (its
+    /// ranges could not be evaluated; only exact `versions` entries were
+    /// checked).
+    pub fn match_component_strict(&self, c: &Component) -> crate::error::Result<Vec<Finding>> {
+        if let (Some(eco), Some(v)) = (c.ecosystem, c.version.as_deref())
+            && self.index.contains_key(&(eco, eco.normalize_name(&c.name)))
+        {
+            Version::parse(eco.scheme(), v)?;
+        }
+        Ok(self.match_component(c))
+    }
+
     /// Matches many components; findings in input order.
     pub fn match_components<'a>(
         &self,

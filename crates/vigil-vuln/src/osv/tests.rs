@@ -77,6 +77,13 @@ fn matching() {
         "PYSEC-2024-9(PYSEC-2024-9)[]",
     );
     check(&db, "pkg:pypi/zope-interface@4.5.1", "");
+    let bad = Component::from_purl("pkg:pypi/zope.interface@not-a-version".parse().unwrap());
+    assert!(matches!(
+        db.match_component_strict(&bad),
+        Err(crate::Error::Version { .. })
+    ));
+    let unknown = Component::from_purl("pkg:pypi/other@not-a-version".parse().unwrap());
+    assert_eq!(db.match_component_strict(&unknown), Ok(Vec::new()));
     let s = db.stats();
     assert_eq!((s.records, s.withdrawn, s.entries), (6, 1, 5));
     assert_eq!(
