@@ -18,6 +18,8 @@ enum Extract {
     Url,
     Hash(IndicatorType),
     SysmonHashes,
+    /// Sysmon DNS `QueryResults`: `type:  5 cname.example;::ffff:1.2.3.4;`.
+    QueryResults,
     FileName,
     Str(IndicatorType),
 }
@@ -42,6 +44,7 @@ const FIELDS: &[(&str, Extract)] = &[
     ("tls.server.sni", Extract::Domain),
     ("QueryName", Extract::Domain),
     ("DestinationHostname", Extract::Domain),
+    ("QueryResults", Extract::QueryResults),
     ("url.full", Extract::Url),
     ("url.original", Extract::Url),
     ("file.hash.md5", Extract::Hash(IndicatorType::Md5)),
@@ -169,6 +172,18 @@ impl Matcher {
                             let v = part.split_once('=').map_or(part, |(_, v)| v);
                             if matches!(v.len(), 32 | 40 | 64 | 128) {
                                 hit(index.lookup_any_hash(v), field, v, out);
+                            }
+                        }
+                    }
+                    Extract::QueryResults => {
+                        for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                            match part.strip_prefix("type:") {
+                                Some(rest) => {
+                                    if let Some(name) = rest.split_whitespace().last() {
+                                        hit(index.lookup_domain(name), field, name, out);
+                                    }
+                                }
+                                None => hit(index.lookup_ip_str(part), field, part, out),
                             }
                         }
                     }
@@ -303,6 +318,15 @@ mod tests {
             ctx.iter()
                 .any(|c| c.starts_with(&format!("sha256 {sha}")) && c.contains("T1204.002"))
         );
+
+        let dns = event(
+            &reg,
+            &[(
+                "QueryResults",
+                "type:  5 cdn.evil.example;::ffff:203.0.113.9;",
+            )],
+        );
+        assert_eq!(m.matches(&ix, &dns).len(), 2);
 
         let benign = event(
             &reg,
