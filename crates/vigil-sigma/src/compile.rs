@@ -103,6 +103,13 @@ pub(crate) enum CTest {
     Any,
     Regex(Regex),
     Num(Cmp, f64),
+    /// Equal to an integer; `refs` are its decimal text in the field's
+    /// automaton, used only to gate the rule (any matching value contains
+    /// that text, see `eval::as_f64_decimal`).
+    NumEq {
+        n: f64,
+        refs: Box<[(u32, u32)]>,
+    },
     Cidr(IpNet),
     Null,
     Bool(bool),
@@ -405,7 +412,7 @@ impl RuleSet {
                 for br in &mut s.branches {
                     for it in br {
                         for t in &mut it.tests {
-                            if let CTest::Lit { refs, .. } = t {
+                            if let CTest::Lit { refs, .. } | CTest::NumEq { refs, .. } = t {
                                 for r in refs.iter_mut() {
                                     r.1 += bases[r.0 as usize];
                                 }
@@ -621,6 +628,14 @@ impl Builder<'_> {
                         .build()
                         .map_err(|e| Problem::new(format!("invalid regular expression: {e}")))?,
                 ),
+                ValueTest::Num(Cmp::Eq, n) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                    let text = format!("{}", (n as i64).unsigned_abs());
+                    let refs = slot_fields
+                        .iter()
+                        .map(|f| self.pattern(*f, false, text.as_bytes()))
+                        .collect();
+                    CTest::NumEq { n, refs }
+                }
                 ValueTest::Num(c, n) => CTest::Num(c, n),
                 ValueTest::Cidr(n) => CTest::Cidr(n),
                 ValueTest::Null => CTest::Null,
@@ -779,7 +794,9 @@ fn necessary_item(it: &CItem) -> Option<Vec<u32>> {
         return None;
     }
     let pats = |t: &CTest| match t {
-        CTest::Lit { refs, .. } => Some(refs.iter().map(|r| r.1).collect::<Vec<u32>>()),
+        CTest::Lit { refs, .. } | CTest::NumEq { refs, .. } => {
+            Some(refs.iter().map(|r| r.1).collect::<Vec<u32>>())
+        }
         _ => None,
     };
     if it.all {

@@ -391,6 +391,7 @@ fn value_test(t: &CTest, v: &Value, ev: &Event, buf: &mut String) -> bool {
             }
         },
         CTest::Num(c, n) => as_f64(v).is_some_and(|x| c.holds(x, *n)),
+        CTest::NumEq { n, .. } => as_f64_decimal(v).is_some_and(|x| x == *n),
         CTest::Cidr(net) => match v {
             Value::Str(s) => s.trim().parse::<IpAddr>().is_ok_and(|ip| net.contains(&ip)),
             _ => false,
@@ -458,4 +459,23 @@ fn write_text(buf: &mut String, v: &Value) {
         Value::Str(s) => write!(buf, "{s}"),
         Value::Null => Ok(()),
     };
+}
+
+/// A number from an integer, a float or a plain decimal string (`4688`,
+/// ` 4688 `, `+4688`, `4688.0`; no exponent, no hex). Its text then always
+/// contains the integer's digits, which rule gating relies on.
+fn as_f64_decimal(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => {
+            let t = s.trim();
+            let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return None;
+            }
+            t.parse().ok()
+        }
+        _ => None,
+    }
 }

@@ -684,3 +684,27 @@ fn unicode_case_folding() {
         "no match",
     );
 }
+
+#[test]
+fn numeric_equality_forms_and_gating() {
+    let d = "sel:\n  EventID: 4688\ncondition: sel";
+    for ok in [
+        r#"{"EventID": 4688.0}"#,
+        r#"{"EventID": " 4688 "}"#,
+        r#"{"EventID": "+4688"}"#,
+        r#"{"EventID": "04688"}"#,
+    ] {
+        check(d, ok, "match");
+    }
+    for no in [
+        r#"{"EventID": "4688x"}"#,
+        r#"{"EventID": "4.688e3"}"#,
+        r#"{"EventID": 46880}"#,
+    ] {
+        check(d, no, "no match");
+    }
+    let d = "sel:\n  N: -5\ncondition: sel";
+    check(d, r#"{"N": "-05"}"#, "match");
+    check(d, r#"{"N": -5}"#, "match");
+    check(d, r#"{"N": 5}"#, "no match");
+}
