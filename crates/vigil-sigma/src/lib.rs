@@ -68,6 +68,7 @@
 
 mod compile;
 mod condition;
+mod correlate;
 mod correlation;
 mod error;
 mod eval;
@@ -84,6 +85,9 @@ mod tests;
 
 pub use compile::{Config, LoadedRule, RuleSet, Stats};
 pub use condition::{Condition, OfTarget, Quantifier};
+pub use correlate::{
+    Compiled as CompiledCorrelation, CorrelationConfig, CorrelationStats, Correlator, Firing,
+};
 pub use correlation::{
     CmpOp, CorrelationCondition, CorrelationRule, CorrelationType, parse_timespan,
 };
