@@ -795,6 +795,9 @@ impl Correlator {
     /// exist with the same type, references, group-by and timespan come
     /// back; the rest are dropped. Returns the number of groups restored.
     pub fn restore(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        if bytes.is_empty() {
+            return Ok(0);
+        }
         let s: Snapshot =
             serde_json::from_slice(bytes).map_err(|e| format!("invalid correlation state: {e}"))?;
         if s.version != 1 {

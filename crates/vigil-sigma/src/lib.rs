@@ -30,6 +30,10 @@
 //! - [`RuleSet::correlations`] / [`RuleSet::filters`]: the parsed
 //!   [`CorrelationRule`]s (not evaluated here) and [`FilterRule`]s (already
 //!   AND-ed onto the rules they name).
+//! - [`Correlator`]: correlation state (windows, groups, chains) fed with
+//!   verdicts, with [`CorrelationStats`] and a JSON snapshot; semantics in
+//!   its module docs. [`SigmaDetector`]: rules + correlations as the
+//!   pipeline's `vigil_model::Detector` (id `sigma`).
 //! - [`Config`]: field [`Mapping`]s (built-ins: Windows evtx, ECS, Linux
 //!   syslog; add files with [`Mapping::from_yaml`]) and `|expand`
 //!   placeholders.
@@ -70,6 +74,7 @@ mod compile;
 mod condition;
 mod correlate;
 mod correlation;
+mod detector;
 mod error;
 mod eval;
 pub mod evtx;
@@ -91,6 +96,7 @@ pub use correlate::{
 pub use correlation::{
     CmpOp, CorrelationCondition, CorrelationRule, CorrelationType, parse_timespan,
 };
+pub use detector::SigmaDetector;
 pub use error::{Error, Location, Result};
 pub use eval::{Evaluator, Scratch, Verdict};
 pub use filter::FilterRule;
