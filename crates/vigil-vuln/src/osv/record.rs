@@ -212,7 +212,7 @@ pub fn parse_json(text: &str) -> Result<Vec<OsvRecord>> {
 #[cfg(feature = "yaml")]
 pub fn parse_yaml(text: &str) -> Result<OsvRecord> {
     Error::check_size("OSV document", text.len(), MAX_RECORD_BYTES)?;
-    let r: OsvRecord = serde_yaml_ng::from_str(text).map_err(|e| {
+    let r: OsvRecord = yaml_serde::from_str(text).map_err(|e| {
         let loc = e
             .location()
             .map_or_else(|| "document".to_owned(), |l| format!("line {}", l.line()));
