@@ -89,6 +89,7 @@ mod secrets;
 mod tenants;
 pub mod token;
 mod tokens;
+mod vuln;
 
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
@@ -104,3 +105,7 @@ pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use tenants::Tenant;
 pub use tokens::TokenRecord;
+pub use vuln::{
+    ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
+    FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,
+};

@@ -38,6 +38,7 @@ mod component;
 mod ecosystem;
 mod error;
 pub mod inventory;
+pub mod lifecycle;
 pub mod osv;
 pub mod purl;
 pub mod sbom;

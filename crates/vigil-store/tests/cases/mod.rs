@@ -9,6 +9,7 @@ mod migrations;
 mod rules;
 mod secrets;
 mod tokens;
+mod vuln;
 
 pub use alerts::*;
 pub use audit::*;
@@ -19,6 +20,7 @@ pub use migrations::*;
 pub use rules::*;
 pub use secrets::*;
 pub use tokens::*;
+pub use vuln::*;
 
 use vigil_model::{
     Alert, AlertId, Entities, Event, EventBuilder, EventFormat, Principal, Severity, TenantId,
