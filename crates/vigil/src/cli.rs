@@ -111,6 +111,116 @@ pub enum Command {
     /// CVSS-B, CVSS-BT and CVSS-BE, and `bte` holds CVSS-BTE. Severities on
     /// FIRST's scale (NVD's for v2).
     Cvss(CvssArgs),
+    /// Sigma rules: check files, list the stored rules, enable or disable
+    /// them and override their level or tags.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Hunt through EVTX and JSON/NDJSON files with Sigma rules.
+    ///
+    /// Files are read recursively from each PATH: `.evtx` with the `evtx`
+    /// crate; `.json`, `.jsonl`, `.ndjson` (one or several JSON documents
+    /// back to back, or NDJSON lines) in the evtx-JSON layout
+    /// (`{"Event":{"System":…,"EventData":…}}`) or flat/ECS JSON, detected
+    /// per document. Files are processed in parallel. Unreadable files and
+    /// records are reported on stderr and skipped. Exit code 0 whether or
+    /// not anything was detected, 1 when a rule file or an input file could
+    /// not be read.
+    Hunt(HuntArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Load and compile rule files (`.yml`/`.yaml`, recursively): a list of
+    /// errors per file and a summary (loaded, invalid, unsupported with
+    /// their reasons). Exit code 1 when any rule is invalid or unsupported.
+    Check(RulesCheckArgs),
+    /// The rules known to the store (built-in pack, configured directories,
+    /// uploads) with their enabled state and overrides.
+    List(RulesListArgs),
+    /// Enable a stored rule (by id), optionally overriding its level or
+    /// tags.
+    Enable(RulesToggleArgs),
+    /// Disable a stored rule (by id): detectors skip it.
+    Disable(RulesToggleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    /// Rule files or directories (searched recursively for .yml/.yaml).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format: table (errors, then a summary) or json (one object
+    /// with the summary and every error).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Extra field-mapping file (YAML), applied after the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesListArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Only rules from this source: builtin, dir or api.
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesToggleArgs {
+    /// Rule id (as `vigil rules list` shows it).
+    pub id: String,
+    /// Override the rule's level (informational, low, medium, high,
+    /// critical); `default` removes the override.
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Override the rule's tags (repeat the flag for several); `--tag ''`
+    /// alone removes the override.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// EVTX or JSON/NDJSON files, or directories (searched recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Sigma rule files or directories (recursively, .yml/.yaml). Default:
+    /// the built-in rule pack.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Only rules of this level and above (informational, low, medium,
+    /// high, critical).
+    #[arg(long)]
+    pub min_level: Option<String>,
+    /// Only events at or after this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Only events before this time (RFC 3339, or a date YYYY-MM-DD).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only rules with this tag (e.g. attack.t1059 also matches
+    /// attack.t1059.001); repeat for several (any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only the rule with this id; repeat for several.
+    #[arg(long = "rule-id", value_name = "ID")]
+    pub rule_ids: Vec<String>,
+    /// Extra field-mapping file (YAML), applied after the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+    /// Output format: a table and a summary for people, or json, ndjson,
+    /// csv (one row per detection) for machines.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Worker threads. Default: the number of CPUs.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +228,10 @@ pub struct ServeArgs {
     /// Address to listen on. Default: 127.0.0.1:8080.
     #[arg(long, env = "VIGIL_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Sigma rule file or directory (recursive), besides the built-in pack
+    /// and `[detect.sigma] rules`; repeatable. Re-read on SIGHUP.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<std::path::PathBuf>,
 }
 
 /// Input format of `vigil ingest`.

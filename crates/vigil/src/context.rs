@@ -14,7 +14,9 @@ use crate::config::Config;
 /// Every crate's migrations beyond the store's core set. A crate that adds
 /// tables appends its list here (see the numbering scheme in vigil-store).
 pub fn migrations() -> Vec<Migration> {
-    Vec::new()
+    let mut out = Vec::new();
+    out.extend_from_slice(vigil_store::SIGMA_MIGRATIONS);
+    out
 }
 
 /// Opens the configured store and brings its schema up to date.

@@ -1,6 +1,7 @@
 //! The `vigil` binary: command-line parsing, configuration and wiring of the
 //! library crates. No domain logic lives here.
 
+mod builtin_rules;
 mod cli;
 mod commands;
 mod config;

@@ -3,8 +3,10 @@
 mod admin;
 mod alerts;
 mod cvss;
+mod hunt;
 mod ingest;
 mod listeners;
+pub(crate) mod rules;
 mod scheduler;
 mod serve;
 
@@ -27,6 +29,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Secret(s) => admin::secret(cfg, s).await,
         Command::Listeners(ListenersCommand::Status(a)) => listeners::status(cfg, a).await,
         Command::Cvss(a) => cvss::run(a),
+        Command::Rules(r) => rules::run(cfg, r).await,
+        Command::Hunt(a) => hunt::run(a).await,
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)
