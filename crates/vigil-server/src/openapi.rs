@@ -31,6 +31,7 @@ use crate::state::ServerConfig;
         (name = "tokens", description = "API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "changes", description = "The change feed"),
+        (name = "rules", description = "Sigma rules: enabled state, overrides, uploads"),
         (name = "auth", description = "The caller"),
         (name = "meta", description = "This document"),
     )

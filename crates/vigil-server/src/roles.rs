@@ -106,6 +106,10 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::GET, "/api/v1/audit", ADMINS),
     api(Method::GET, "/api/v1/audit/verify", ADMINS),
     api(Method::GET, "/api/v1/changes", ANALYSTS),
+    api(Method::GET, "/api/v1/rules", READERS),
+    api(Method::POST, "/api/v1/rules", ANALYSTS),
+    api(Method::GET, "/api/v1/rules/{id}", READERS),
+    api(Method::PATCH, "/api/v1/rules/{id}", ANALYSTS),
     api(Method::GET, "/api/v1/whoami", ANY_ROLE),
     api(Method::GET, "/api/v1/openapi.json", ANY_ROLE),
 ];

@@ -93,6 +93,21 @@ fn case(rule: &RouteRule) -> Case {
         ("GET", "/api/v1/audit") => get("/api/v1/audit", StatusCode::OK),
         ("GET", "/api/v1/audit/verify") => get("/api/v1/audit/verify", StatusCode::OK),
         ("GET", "/api/v1/changes") => get("/api/v1/changes", StatusCode::OK),
+        ("GET", "/api/v1/rules") => get("/api/v1/rules", StatusCode::OK),
+        ("GET", "/api/v1/rules/{id}") => get("/api/v1/rules/no-such-rule", StatusCode::NOT_FOUND),
+        ("PATCH", "/api/v1/rules/{id}") => Case {
+            uri: "/api/v1/rules/no-such-rule".into(),
+            body: br#"{"enabled":false}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::NOT_FOUND,
+        },
+        // Invalid YAML: refused after authorization, nothing stored.
+        ("POST", "/api/v1/rules") => Case {
+            uri: "/api/v1/rules".into(),
+            body: b"title: matrix\n".to_vec(),
+            content_type: Some("application/yaml"),
+            allowed: StatusCode::BAD_REQUEST,
+        },
         ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
         (m, p) => panic!(

@@ -18,6 +18,7 @@ pub(crate) mod hec;
 pub(crate) mod ingest;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod rules;
 pub(crate) mod tokens;
 pub(crate) mod whoami;
 
@@ -49,6 +50,8 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::verify_audit))
         .routes(routes!(changes::list_changes))
+        .routes(routes!(rules::list_rules, rules::upload_rules))
+        .routes(routes!(rules::get_rule, rules::patch_rule))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)

@@ -101,7 +101,10 @@ impl TestApp {
         let store = Store::open_sqlite(&dir.path().join("vigil.db"))
             .await
             .expect("open store");
-        store.migrate(&[]).await.expect("migrate");
+        store
+            .migrate(vigil_store::SIGMA_MIGRATIONS)
+            .await
+            .expect("migrate");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(
