@@ -434,3 +434,78 @@ fn hunt_real_evtx_with_sigmahq_rules() {
         "{out}{err}"
     );
 }
+
+#[test]
+fn list_enable_disable_on_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out, err) = vigil(dir.path(), &["rules", "list", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows = json(&out);
+    let rows = rows.as_array().expect("array");
+    // The built-in pack: seven detection rules and one correlation.
+    assert_eq!(rows.len(), 8, "{out}");
+    assert!(
+        rows.iter()
+            .all(|r| r["source"] == "builtin" && r["enabled"] == true)
+    );
+
+    let (code, out, err) = vigil(
+        dir.path(),
+        &[
+            "rules",
+            "disable",
+            LSASS,
+            "--level",
+            "low",
+            "--tag",
+            "custom.tag",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(LSASS), "{out}");
+    let (_, out, _) = vigil(dir.path(), &["rules", "list", "--format", "json"]);
+    let rows = json(&out);
+    let lsass = rows
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["id"] == LSASS))
+        .expect("listed")
+        .clone();
+    assert_eq!(lsass["enabled"], false, "{lsass}");
+    assert_eq!(lsass["level"], "low", "{lsass}");
+    assert_eq!(lsass["tags"], serde_json::json!(["custom.tag"]), "{lsass}");
+    assert!(
+        lsass["updated_by"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("system:cli:")),
+        "{lsass}"
+    );
+
+    let (code, _, err) = vigil(
+        dir.path(),
+        &["rules", "enable", LSASS, "--level", "default", "--tag", ""],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = vigil(dir.path(), &["rules", "list", "--format", "json"]);
+    let rows = json(&out);
+    let lsass = rows
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["id"] == LSASS))
+        .expect("listed")
+        .clone();
+    assert_eq!(lsass["enabled"], true, "{lsass}");
+    assert_eq!(lsass["level"], "high", "{lsass}");
+    assert_eq!(lsass["tags_override"], serde_json::Value::Null, "{lsass}");
+
+    let (code, _, err) = vigil(dir.path(), &["rules", "disable", "no-such-rule"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no rule"), "{err}");
+    let (code, out, _) = vigil(
+        dir.path(),
+        &["rules", "list", "--source", "api", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(json(&out), serde_json::json!([]));
+    let (code, _, err) = vigil(dir.path(), &["rules", "enable", LSASS, "--level", "severe"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--level"), "{err}");
+}
