@@ -38,6 +38,9 @@ pub struct Config {
     pub detect: DetectSection,
     /// Network listeners (syslog). By default, none.
     pub listeners: ListenersSection,
+    /// Vulnerability management: `[vuln]` (EPSS threshold) and `[vuln.sla]`
+    /// (days per SSVC decision).
+    pub vuln: crate::commands::vuln::VulnSection,
 }
 
 /// `[server]`.
@@ -92,6 +95,41 @@ pub struct DetectSection {
     /// Simple field rules (`[[detect.rules]]`: id, title, severity, field,
     /// op = exists|equals|contains|starts_with|ends_with, value, tags).
     pub rules: Vec<MatchRule>,
+    /// Sigma rules and correlations (`[detect.sigma]`).
+    pub sigma: SigmaSection,
+}
+
+/// `[detect.sigma]`: the Sigma detector of `vigil serve` and `vigil ingest`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigmaSection {
+    /// Run the Sigma detector. Default: true.
+    pub enabled: bool,
+    /// Load the built-in rule pack. Default: true.
+    pub builtin: bool,
+    /// Rule files or directories (searched recursively for `.yml`/`.yaml`),
+    /// added to by `vigil serve --rules DIR`. Default: none.
+    pub rules: Vec<PathBuf>,
+    /// Extra field-mapping files, after the built-in mappings. Default: none.
+    pub mappings: Vec<PathBuf>,
+    /// Most open correlation groups; the least recently active are evicted
+    /// beyond it. Default: 100000.
+    pub max_groups: usize,
+    /// Most events kept per correlation group. Default: 10000.
+    pub max_group_events: usize,
+}
+
+impl Default for SigmaSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            builtin: true,
+            rules: Vec::new(),
+            mappings: Vec::new(),
+            max_groups: 100_000,
+            max_group_events: 10_000,
+        }
+    }
 }
 
 /// `[listeners]`: network inputs started by `vigil serve`.
@@ -118,6 +156,7 @@ impl Default for Config {
             retention: RetentionSection::default(),
             detect: DetectSection::default(),
             listeners: ListenersSection::default(),
+            vuln: crate::commands::vuln::VulnSection::default(),
         }
     }
 }
@@ -204,6 +243,9 @@ impl Config {
         }
         if self.pipeline.write_max_events == 0 {
             bail!("pipeline.write_max_events must be at least 1");
+        }
+        if self.detect.sigma.max_groups == 0 || self.detect.sigma.max_group_events == 0 {
+            bail!("detect.sigma.max_groups and detect.sigma.max_group_events must be at least 1");
         }
         vigil_listeners::validate(&self.listeners.syslog)
             .context("invalid [[listeners.syslog]] in the configuration")?;
@@ -363,5 +405,29 @@ mod tests {
         };
         let s = c.show("toml").unwrap();
         assert!(s.contains("postgres://u:***@h/db") && !s.contains("pw@"));
+    }
+
+    #[test]
+    fn sigma_section_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[detect.sigma]\nrules = [\"/etc/vigil/rules\"]\nbuiltin = false\nmax_groups = 10\n",
+        )
+        .unwrap();
+        let mut g = args();
+        g.config = Some(p.clone());
+        let c = Config::load(&g).unwrap();
+        assert_eq!(c.detect.sigma.rules, [PathBuf::from("/etc/vigil/rules")]);
+        assert!(c.detect.sigma.enabled && !c.detect.sigma.builtin);
+        assert_eq!(c.detect.sigma.max_groups, 10);
+        assert_eq!(
+            c.detect.sigma.max_group_events, 10_000,
+            "defaults fill the rest"
+        );
+        std::fs::write(&p, "[detect.sigma]\nrulez = []\n").unwrap();
+        let e = format!("{:#}", Config::load(&g).unwrap_err());
+        assert!(e.contains("rulez"), "{e}");
     }
 }

@@ -55,6 +55,11 @@ pub fn detectors(cfg: &Config, registry: &FieldRegistry) -> Result<Vec<Box<dyn D
     if cfg.detect.count_events {
         out.push(Box::new(CountDetector::default()));
     }
+    if let Some(d) = crate::sigma::detector(&cfg.detect.sigma, registry)
+        .context("cannot load the Sigma rules ([detect.sigma], --rules)")?
+    {
+        out.push(Box::new(d));
+    }
     Ok(out)
 }
 

@@ -8,6 +8,7 @@ mod config;
 mod context;
 mod lock;
 mod output;
+mod sigma;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
