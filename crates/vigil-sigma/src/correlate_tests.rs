@@ -341,3 +341,28 @@ fn bad_references_and_cycles_are_errors() {
     );
     assert!(c.correlations().is_empty());
 }
+
+#[test]
+fn temporal_boundary_and_generate_on_a_chain() {
+    // Temporal: exactly `timespan` apart is inside the window.
+    let t = "title: T\ncorrelation:\n  type: temporal\n  rules: [ok, fail]\n  group-by: [user]\n  timespan: 1m\n";
+    let ok: &[(&str, &str)] = &[("action", "ok"), ("user", "u")];
+    let fail: &[(&str, &str)] = &[("action", "fail"), ("user", "u")];
+    assert_eq!(
+        h(t).feed(&[(0, fail), (60, ok)]),
+        ["T user=u v=2 n=2 [0..60]"]
+    );
+    // An inner correlation with `generate: true` on its outer reference
+    // is raised too; the outer one as well.
+    let mut h2 = h(
+        "title: Outer\ncorrelation:\n  type: temporal\n  rules: [inner, ok]\n  group-by: [user]\n  timespan: 10m\n  generate: true\n---\ntitle: Inner\nname: inner\ncorrelation:\n  type: event_count\n  rules: [fail]\n  group-by: [user]\n  timespan: 10m\n  condition: {gte: 2}\n",
+    );
+    assert_eq!(
+        h2.feed(&[(0, fail), (1, fail), (2, ok)]),
+        ["Inner user=u v=2 n=2 [0..1]", "Outer user=u v=2 n=2 [1..2]"]
+    );
+    // `fail` is referenced only by Inner (no generate): hidden; `ok` is
+    // referenced by Outer (generate): shown.
+    assert!(!h2.c.rule_emits(0));
+    assert!(h2.c.rule_emits(1));
+}

@@ -22,6 +22,7 @@ pub async fn run(
     if let Some(l) = args.listen {
         cfg.server.listen = l;
     }
+    cfg.detect.sigma.rules.extend(args.rules.iter().cloned());
     let _lock = if cfg.is_sqlite() {
         Some(lock::acquire(&cfg.data_dir, "serve")?)
     } else {
@@ -79,7 +80,7 @@ pub async fn run(
         hec_ack: cfg.server.hec_ack,
         ..ServerConfig::default()
     };
-    let reloader = tokio::spawn(reload_on_sighup(globals, pipeline.clone()));
+    let reloader = tokio::spawn(reload_on_sighup(globals, args.rules, pipeline.clone()));
     // Listeners feed the running pipeline; they stop before it on shutdown.
     let listener_metrics = vigil_listeners::ListenerMetrics::default();
     let listeners = vigil_listeners::Listeners::start(
@@ -125,10 +126,12 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// SIGHUP re-reads the configuration and hot-reloads the detectors; their
-/// state carries over by detector id. A bad configuration keeps the old one.
+/// SIGHUP re-reads the configuration (and the Sigma rules, `--rules`
+/// included) and hot-reloads the detectors; their state carries over by
+/// detector id. A bad configuration keeps the old one.
 async fn reload_on_sighup(
     globals: crate::cli::GlobalArgs,
+    rules: Vec<std::path::PathBuf>,
     pipeline: vigil_pipeline::PipelineHandle,
 ) {
     #[cfg(unix)]
@@ -138,8 +141,16 @@ async fn reload_on_sighup(
             return;
         };
         while hup.recv().await.is_some() {
-            let new =
-                Config::load(&globals).and_then(|c| context::detectors(&c, pipeline.registry()));
+            // Compiling rules is CPU work: off the async threads.
+            let (g, r, reg) = (globals.clone(), rules.clone(), pipeline.registry().clone());
+            let new = tokio::task::spawn_blocking(move || {
+                Config::load(&g).and_then(|mut c| {
+                    c.detect.sigma.rules.extend(r);
+                    context::detectors(&c, &reg)
+                })
+            })
+            .await
+            .unwrap_or_else(|e| Err(anyhow::anyhow!("detector build task failed: {e}")));
             match new {
                 Ok(detectors) => match pipeline.reload(detectors).await {
                     Ok(()) => tracing::info!("configuration reloaded"),
@@ -156,7 +167,7 @@ async fn reload_on_sighup(
     }
     #[cfg(not(unix))]
     {
-        let _ = (globals, pipeline);
+        let _ = (globals, rules, pipeline);
     }
 }
 
