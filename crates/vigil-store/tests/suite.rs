@@ -202,6 +202,7 @@ suite! {
         secrets_round_trip_encrypted,
         secrets_wrong_key_is_crypto_error,
         rules_register_update_and_list,
+        intel_indicators_objects_and_feeds,
     ],
     two: [
         two_servers_migrate_concurrently,
