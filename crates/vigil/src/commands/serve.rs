@@ -31,10 +31,11 @@ pub async fn run(
     let store = context::open_store(&cfg).await?;
     context::secret_key(&cfg)?;
     let (registry, clock) = context::runtime();
-    // The built-in rule pack in the stored rule state (new rules enabled,
-    // known ones keep their state).
+    // The built-in pack and the rules of the configured directories in the
+    // stored rule state (new rules enabled, known ones keep their state).
     let by = vigil_model::Principal::system("serve");
-    crate::builtin_rules::register(&store, &[], &by, clock.as_ref()).await?;
+    let dirs: Vec<&std::path::Path> = cfg.detect.sigma.rules.iter().map(|p| p.as_path()).collect();
+    crate::builtin_rules::register(&store, &dirs, &by, clock.as_ref()).await?;
     let detectors = context::detectors(&cfg, &registry)?;
     let metrics = Arc::new(Metrics::default());
     let (pipeline, tasks) = Pipeline::start(
