@@ -111,6 +111,18 @@ pub enum Command {
     /// CVSS-B, CVSS-BT and CVSS-BE, and `bte` holds CVSS-BTE. Severities on
     /// FIRST's scale (NVD's for v2).
     Cvss(CvssArgs),
+    /// Assets (hosts, applications) with their business context.
+    #[command(subcommand)]
+    Assets(crate::commands::vuln::AssetsCommand),
+    /// Software bills of materials.
+    #[command(subcommand)]
+    Sbom(crate::commands::vuln::SbomCommand),
+    /// Host inventory (OS packages, lock files).
+    #[command(subcommand)]
+    Scan(crate::commands::vuln::ScanCommand),
+    /// Vulnerability data, findings and their priorities.
+    #[command(subcommand)]
+    Vulns(crate::commands::vuln::VulnsCommand),
     /// Sigma rules: check files, list the stored rules, enable or disable
     /// them and override their level or tags.
     #[command(subcommand)]

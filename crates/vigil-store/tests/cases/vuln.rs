@@ -133,13 +133,16 @@ pub async fn vuln_assets_findings_and_reference_data(s: Store) {
         summary: Some("s".into()),
         record: r#"{"id":"GHSA-x"}"#.into(),
     };
-    s.upsert_vuln_records(&[rec.clone()], t(1))
+    s.upsert_vuln_records(std::slice::from_ref(&rec), t(1))
         .await
         .expect("records");
-    s.upsert_vuln_records(&[rec.clone()], t(2))
+    s.upsert_vuln_records(std::slice::from_ref(&rec), t(2))
         .await
         .expect("again");
-    assert_eq!(s.list_vuln_records().await.expect("all"), [rec.clone()]);
+    assert_eq!(
+        s.list_vuln_records().await.expect("all"),
+        std::slice::from_ref(&rec)
+    );
     assert_eq!(
         s.get_vuln_records("CVE-2019-10906").await.expect("alias"),
         [rec]
@@ -159,7 +162,9 @@ pub async fn vuln_assets_findings_and_reference_data(s: Store) {
         due_date: Some("2024-01-23".into()),
         ransomware: "Unknown".into(),
     };
-    s.upsert_kev(&[kev.clone()], t(1)).await.expect("kev");
+    s.upsert_kev(std::slice::from_ref(&kev), t(1))
+        .await
+        .expect("kev");
     assert_eq!(s.list_kev().await.expect("list kev"), [kev]);
     let e = EpssScore {
         score: 0.94229,

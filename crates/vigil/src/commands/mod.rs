@@ -9,6 +9,7 @@ mod listeners;
 pub(crate) mod rules;
 mod scheduler;
 mod serve;
+pub mod vuln;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Secret(s) => admin::secret(cfg, s).await,
         Command::Listeners(ListenersCommand::Status(a)) => listeners::status(cfg, a).await,
         Command::Cvss(a) => cvss::run(a),
+        Command::Assets(a) => vuln::assets(cfg, a).await,
+        Command::Sbom(a) => vuln::sbom(cfg, a).await,
+        Command::Scan(a) => vuln::scan(cfg, a).await,
+        Command::Vulns(a) => vuln::vulns(cfg, a).await,
         Command::Rules(r) => rules::run(cfg, r).await,
         Command::Hunt(a) => hunt::run(a).await,
         Command::Config(ConfigCommand::Show { format }) => {
