@@ -4,6 +4,7 @@
 #
 #   bench/sigma.sh                      # VIGIL_TESTDATA defaults to ../shared/data
 #   THREADS=2 MIN_SECS=5 RUNS=5 bench/sigma.sh
+#   SKIP_RSIGMA=1 bench/sigma.sh        # do not try to install rsigma
 #
 # With all of $VIGIL_TESTDATA/sigma/rules loaded:
 #   (a) rule load + compile time (`vigil rules check`, release build);
@@ -114,7 +115,7 @@ grep -h "detections" "$TMP/vigil_stream.time" || true
 echo "vigil (1 thread, whole process incl. rule load): $VW wall, $VC s CPU, $(wc -l <"$TMP/vigil_stream.ndjson") detections, peak RSS $(rss "$TMP/vigil_stream.time") MiB"
 
 RSIGMA=$RSIGMA_ROOT/bin/rsigma
-if [ ! -x "$RSIGMA" ]; then
+if [ ! -x "$RSIGMA" ] && [ -z "${SKIP_RSIGMA:-}" ]; then
   echo "installing rsigma 0.23.0 (--no-default-features) into $RSIGMA_ROOT …" >&2
   cargo install rsigma --version 0.23.0 --no-default-features --locked --root "$RSIGMA_ROOT" \
     >"$TMP/rsigma-install.log" 2>&1 || true
