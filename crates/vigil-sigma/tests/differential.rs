@@ -17,6 +17,12 @@
 //! 4688, PowerShell channels, services by Channel), one call per
 //! (service, category) combination, results united.
 //!
+//! A second test checks the routing itself on the Sysmon records: rsigma
+//! routes with its own built-in `sysmon` pipeline (categories → EventID,
+//! from pySigma-pipeline-sysmon) and conflict-based pruning
+//! (`Engine::evaluate_pruned` with `product: windows, service: sysmon`),
+//! against our Windows mapping; aliases are not involved there.
+//!
 //! Every disagreement is pinned in [`PINNED`] with the side that follows the
 //! Sigma specification and why; the test asserts the disagreement set
 //! equals that table exactly, so a new disagreement (or a fixed one) fails.
@@ -57,6 +63,10 @@ struct Pinned {
 /// Every (rule, record) pair on which the engines disagree. Filled from the
 /// run over the whole corpus; each entry says who follows the spec.
 const PINNED: &[Pinned] = &[];
+
+/// Disagreements of [`sysmon_routing_against_rsigma_pipeline`] (rsigma's
+/// own `sysmon` pipeline routing against our mapping), same format.
+const PINNED_SYSMON_ROUTING: &[Pinned] = &[];
 
 /// A record's identity: EVTX path relative to `evtx/`, event record id.
 type RecordKey = (String, u64);
@@ -163,6 +173,47 @@ fn rsigma_json(ev: &Event, reg: &FieldRegistry, mappings: &[Mapping]) -> serde_j
         }
     }
     serde_json::Value::Object(obj)
+}
+
+/// Asserts the disagreement set equals `table` exactly; prints ready-to-pin
+/// lines for new ones and names stale pins.
+fn check_pinned(diffs: &BTreeMap<(String, RecordKey), Fired>, table: &[Pinned]) {
+    let pinned: BTreeMap<(String, RecordKey), Fired> = table
+        .iter()
+        .map(|p| {
+            assert!(!p.spec.is_empty());
+            (
+                (p.rule.to_string(), (p.file.to_string(), p.record)),
+                p.fired,
+            )
+        })
+        .collect();
+    let mut unexpected = Vec::new();
+    for (k, f) in diffs {
+        if pinned.get(k) != Some(f) {
+            unexpected.push(format!(
+                "    Pinned {{ rule: {:?}, file: {:?}, record: {}, fired: Fired::{f:?}, spec: \"\" }},",
+                k.0, k.1.0, k.1.1
+            ));
+        }
+    }
+    let stale: Vec<_> = pinned
+        .iter()
+        .filter(|(k, f)| diffs.get(*k) != Some(*f))
+        .map(|(k, _)| format!("{k:?}"))
+        .collect();
+    for u in &unexpected {
+        println!("UNPINNED {u}");
+    }
+    for s in &stale {
+        println!("STALE {s}");
+    }
+    assert!(
+        unexpected.is_empty() && stale.is_empty(),
+        "{} unpinned disagreements, {} stale pins",
+        unexpected.len(),
+        stale.len()
+    );
 }
 
 #[test]
@@ -355,40 +406,103 @@ fn differential_against_rsigma() {
         println!("disagreement by rule: {id} {f:?} x{n}");
     }
 
-    let pinned: BTreeMap<(String, RecordKey), Fired> = PINNED
+    check_pinned(&diffs, PINNED);
+}
+
+/// Routing itself, on the Sysmon records: rsigma with its own built-in
+/// `sysmon` pipeline (categories → EventID conditions, from
+/// pySigma-pipeline-sysmon) and conflict-based pruning with the event's
+/// `product: windows, service: sysmon`, against our Windows mapping.
+#[test]
+fn sysmon_routing_against_rsigma_pipeline() {
+    let Some(data) = common::testdata() else {
+        return;
+    };
+    let config = Config::default();
+    let reg = FieldRegistry::new();
+    let sources = common::read_rules(&data.join("sigma/rules"));
+    let (set, _) = RuleSet::load(
+        sources.iter().map(|(p, t)| (p.as_str(), t.as_str())),
+        &reg,
+        &config,
+    );
+    let ids: Vec<String> = set
+        .rules()
         .iter()
-        .map(|p| {
-            assert!(!p.spec.is_empty());
-            (
-                (p.rule.to_string(), (p.file.to_string(), p.record)),
-                p.fired,
-            )
-        })
+        .map(|r| r.rule.meta.id.clone().unwrap_or_default())
         .collect();
-    let mut unexpected = Vec::new();
-    for (k, f) in &diffs {
-        if pinned.get(k) != Some(f) {
-            unexpected.push(format!(
-                "    Pinned {{ rule: {:?}, file: {:?}, record: {}, fired: Fired::{f:?}, spec: \"\" }},",
-                k.0, k.1.0, k.1.1
-            ));
+    let pipeline = rsigma_eval::resolve_builtin_pipeline("sysmon")
+        .unwrap()
+        .unwrap();
+    let mut engine = Engine::new_with_pipeline(pipeline);
+    let mut rules = Vec::new();
+    for (_, text) in &sources {
+        rules.extend(rsigma_parser::parse_sigma_yaml(text).unwrap().rules);
+    }
+    assert!(engine.add_rules(rules.iter()).is_empty());
+    let sysmon = LogSource {
+        product: Some("windows".into()),
+        service: Some("sysmon".into()),
+        ..LogSource::default()
+    };
+    let channel = reg.intern("Channel").unwrap();
+    let evtx_dir = data.join("evtx");
+    let mut evaluator = set.evaluator();
+    let mut verdicts = Vec::new();
+    let (mut records, mut both) = (0usize, 0usize);
+    let mut diffs: BTreeMap<(String, RecordKey), Fired> = BTreeMap::new();
+    for path in evtx_files(&evtx_dir) {
+        let rel = path
+            .strip_prefix(&evtx_dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let Ok(mut parser) = evtx::EvtxParser::from_path(&path) else {
+            continue;
+        };
+        for rec in parser.records_json_value() {
+            let Ok(rec) = rec else { continue };
+            let ev = event_from_evtx_json(&rec.data, &reg, "evtx", Vec::new());
+            if !ev
+                .get_str(channel)
+                .is_some_and(|c| c.eq_ignore_ascii_case("Microsoft-Windows-Sysmon/Operational"))
+            {
+                continue;
+            }
+            records += 1;
+            let key: RecordKey = (rel.clone(), rec.event_record_id);
+            verdicts.clear();
+            evaluator.evaluate(&ev, &mut verdicts);
+            let ours: BTreeSet<String> = verdicts.iter().map(|v| ids[v.rule].clone()).collect();
+            let json = serde_json::Value::Object(ev.fields_json(&reg));
+            let theirs: BTreeSet<String> = engine
+                .evaluate_pruned(&JsonEvent::borrow(&json), &sysmon)
+                .into_iter()
+                .map(|r| r.header.rule_id.unwrap_or_default())
+                .collect();
+            both += ours.intersection(&theirs).count();
+            for id in ours.difference(&theirs) {
+                diffs.insert((id.clone(), key.clone()), Fired::Vigil);
+            }
+            for id in theirs.difference(&ours) {
+                diffs.insert((id.clone(), key.clone()), Fired::Rsigma);
+            }
         }
     }
-    let stale: Vec<_> = pinned
-        .iter()
-        .filter(|(k, f)| diffs.get(*k) != Some(*f))
-        .map(|(k, _)| format!("{k:?}"))
-        .collect();
-    for u in &unexpected {
-        println!("UNPINNED {u}");
-    }
-    for s in &stale {
-        println!("STALE {s}");
-    }
-    assert!(
-        unexpected.is_empty() && stale.is_empty(),
-        "{} unpinned disagreements, {} stale pins",
-        unexpected.len(),
-        stale.len()
+    println!(
+        "sysmon records: {records}; matches on both sides: {both}; disagreements: {}",
+        diffs.len()
     );
+    assert!(
+        records > 1500 && both > 250,
+        "{records} records, {both} matches"
+    );
+    let mut by_rule: BTreeMap<(&str, Fired), usize> = BTreeMap::new();
+    for ((id, _), f) in &diffs {
+        *by_rule.entry((id.as_str(), *f)).or_default() += 1;
+    }
+    for ((id, f), n) in &by_rule {
+        println!("routing disagreement by rule: {id} {f:?} x{n}");
+    }
+    check_pinned(&diffs, PINNED_SYSMON_ROUTING);
 }
