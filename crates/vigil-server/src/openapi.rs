@@ -32,6 +32,7 @@ use crate::state::ServerConfig;
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "changes", description = "The change feed"),
         (name = "rules", description = "Sigma rules: enabled state, overrides, uploads"),
+        (name = "vulnerabilities", description = "Assets, findings and vulnerability records"),
         (name = "auth", description = "The caller"),
         (name = "meta", description = "This document"),
     )

@@ -110,6 +110,13 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::POST, "/api/v1/rules", ANALYSTS),
     api(Method::GET, "/api/v1/rules/{id}", READERS),
     api(Method::PATCH, "/api/v1/rules/{id}", ANALYSTS),
+    api(Method::GET, "/api/v1/assets", READERS),
+    api(Method::POST, "/api/v1/assets", ANALYSTS),
+    api(Method::GET, "/api/v1/assets/{id}", READERS),
+    api(Method::GET, "/api/v1/findings", READERS),
+    api(Method::GET, "/api/v1/findings/{id}", READERS),
+    api(Method::PATCH, "/api/v1/findings/{id}", ANALYSTS),
+    api(Method::GET, "/api/v1/vulnerabilities/{id}", READERS),
     api(Method::GET, "/api/v1/whoami", ANY_ROLE),
     api(Method::GET, "/api/v1/openapi.json", ANY_ROLE),
 ];

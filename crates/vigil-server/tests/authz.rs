@@ -108,6 +108,31 @@ fn case(rule: &RouteRule) -> Case {
             content_type: Some("application/yaml"),
             allowed: StatusCode::BAD_REQUEST,
         },
+        ("GET", "/api/v1/assets") => get("/api/v1/assets", StatusCode::OK),
+        ("GET", "/api/v1/assets/{id}") => {
+            get("/api/v1/assets/no-such-asset", StatusCode::NOT_FOUND)
+        }
+        // Invalid criticality: refused after authorization, nothing stored.
+        ("POST", "/api/v1/assets") => Case {
+            uri: "/api/v1/assets".into(),
+            body: br#"{"name":"matrix","criticality":9}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::BAD_REQUEST,
+        },
+        ("GET", "/api/v1/findings") => get("/api/v1/findings", StatusCode::OK),
+        ("GET", "/api/v1/findings/{id}") => {
+            get("/api/v1/findings/no-such-finding", StatusCode::NOT_FOUND)
+        }
+        ("PATCH", "/api/v1/findings/{id}") => Case {
+            uri: "/api/v1/findings/no-such-finding".into(),
+            body: br#"{"status":"false_positive"}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::NOT_FOUND,
+        },
+        ("GET", "/api/v1/vulnerabilities/{id}") => get(
+            "/api/v1/vulnerabilities/CVE-0000-0000",
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
         (m, p) => panic!(

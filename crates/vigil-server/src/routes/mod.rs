@@ -20,6 +20,7 @@ pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod rules;
 pub(crate) mod tokens;
+pub(crate) mod vuln;
 pub(crate) mod whoami;
 
 /// Every route with its OpenAPI operation. Authorization is added by
@@ -52,6 +53,11 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(changes::list_changes))
         .routes(routes!(rules::list_rules, rules::upload_rules))
         .routes(routes!(rules::get_rule, rules::patch_rule))
+        .routes(routes!(vuln::list_assets, vuln::put_asset))
+        .routes(routes!(vuln::get_asset))
+        .routes(routes!(vuln::list_findings))
+        .routes(routes!(vuln::get_finding, vuln::patch_finding))
+        .routes(routes!(vuln::get_vulnerability))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)

@@ -105,6 +105,10 @@ impl TestApp {
             .migrate(vigil_store::SIGMA_MIGRATIONS)
             .await
             .expect("migrate");
+        store
+            .migrate(vigil_store::VULN_MIGRATIONS)
+            .await
+            .expect("migrate vuln");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(
