@@ -29,7 +29,7 @@ fn finding(n: usize, asset_id: &str) -> FindingRecord {
         cvss_score: Some(75),
         fixed_versions: vec!["1.1".into()],
         exploit_refs: false,
-        status: if n % 2 == 0 { "open" } else { "fixed" }.into(),
+        status: if n.is_multiple_of(2) { "open" } else { "fixed" }.into(),
         first_seen: t,
         last_seen: t,
         fixed_at: None,
