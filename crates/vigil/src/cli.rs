@@ -138,6 +138,9 @@ pub enum Command {
     /// not anything was detected, 1 when a rule file or an input file could
     /// not be read.
     Hunt(HuntArgs),
+    /// Threat intelligence: import STIX/MISP/CSV, list and search indicators.
+    #[command(subcommand)]
+    Intel(crate::commands::intel::IntelCommand),
 }
 
 #[derive(Debug, Subcommand)]

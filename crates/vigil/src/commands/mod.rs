@@ -5,6 +5,7 @@ mod alerts;
 mod cvss;
 mod hunt;
 mod ingest;
+pub mod intel;
 mod listeners;
 pub(crate) mod rules;
 mod scheduler;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Vulns(a) => vuln::vulns(cfg, a).await,
         Command::Rules(r) => rules::run(cfg, r).await,
         Command::Hunt(a) => hunt::run(a).await,
+        Command::Intel(c) => intel::run(cfg, c).await,
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)

@@ -36,7 +36,11 @@ pub async fn run(
     let by = vigil_model::Principal::system("serve");
     let dirs: Vec<&std::path::Path> = cfg.detect.sigma.rules.iter().map(|p| p.as_path()).collect();
     crate::builtin_rules::register(&store, &dirs, &by, clock.as_ref()).await?;
-    let detectors = context::detectors(&cfg, &registry)?;
+    let mut detectors = context::detectors(&cfg, &registry)?;
+    // Threat intel: the stored indicators valid now (rebuilt on SIGHUP).
+    if let Some(d) = crate::commands::intel::detector(&store, &registry, clock.now()).await? {
+        detectors.push(Box::new(d));
+    }
     let metrics = Arc::new(Metrics::default());
     let (pipeline, tasks) = Pipeline::start(
         store.clone(),
@@ -81,7 +85,13 @@ pub async fn run(
         hec_ack: cfg.server.hec_ack,
         ..ServerConfig::default()
     };
-    let reloader = tokio::spawn(reload_on_sighup(globals, args.rules, pipeline.clone()));
+    let reloader = tokio::spawn(reload_on_sighup(
+        globals,
+        args.rules,
+        pipeline.clone(),
+        store.clone(),
+        clock.clone(),
+    ));
     // Listeners feed the running pipeline; they stop before it on shutdown.
     let listener_metrics = vigil_listeners::ListenerMetrics::default();
     let listeners = vigil_listeners::Listeners::start(
@@ -134,6 +144,8 @@ async fn reload_on_sighup(
     globals: crate::cli::GlobalArgs,
     rules: Vec<std::path::PathBuf>,
     pipeline: vigil_pipeline::PipelineHandle,
+    store: vigil_store::Store,
+    clock: Arc<dyn vigil_model::Clock>,
 ) {
     #[cfg(unix)]
     {
@@ -152,6 +164,22 @@ async fn reload_on_sighup(
             })
             .await
             .unwrap_or_else(|e| Err(anyhow::anyhow!("detector build task failed: {e}")));
+            let new = match new {
+                Ok(mut d) => {
+                    match crate::commands::intel::detector(&store, pipeline.registry(), clock.now())
+                        .await
+                    {
+                        Ok(Some(i)) => d.push(Box::new(i)),
+                        Ok(None) => {}
+                        Err(e) => tracing::error!(
+                            error = format!("{e:#}"),
+                            "intel indicators not reloaded"
+                        ),
+                    }
+                    Ok(d)
+                }
+                Err(e) => Err(e),
+            };
             match new {
                 Ok(detectors) => match pipeline.reload(detectors).await {
                     Ok(()) => tracing::info!("configuration reloaded"),
@@ -168,7 +196,7 @@ async fn reload_on_sighup(
     }
     #[cfg(not(unix))]
     {
-        let _ = (globals, rules, pipeline);
+        let _ = (globals, rules, pipeline, store, clock);
     }
 }
 
