@@ -106,6 +106,7 @@ TOML
   metric() { echo "$M" | sed -n "s/^vigil_listener_$1_total{[^}]*} //p" | head -1; }
   RECEIVED=$(metric received)
   DROPPED=$(metric dropped)
+  KDROPPED=$(metric kernel_dropped)
   REJECTED=$(metric rejected)
   kill -TERM $PID; wait $PID || true
   trap - EXIT
@@ -115,7 +116,7 @@ TOML
   echo "received (metric):     ${RECEIVED:-?}"
   echo "rejected (metric):     ${REJECTED:-0}"
   echo "dropped by Vigil:      ${DROPPED:-0}"
-  echo "dropped by the kernel: $((KD1 - KD0))"
+  echo "dropped by the kernel: $((KD1 - KD0)) (/proc/net/udp; Vigil's mirror vigil_listener_kernel_dropped_total: ${KDROPPED:-0})"
   echo "stored:                $STORED"
   printf 'throughput:            %.0f stored events/s over %.1f s (first send to last commit)\n' "$(echo "$STORED / $WALL" | bc -l)" "$WALL"
   printf 'server CPU:            %.0f%% of one core (%s cores)\n' \

@@ -245,6 +245,17 @@ pub(crate) fn parse(
     }
     let env: Envelope<'_> =
         serde_json::from_slice(obj).map_err(|e| HecErrorKind::InvalidFormat(e.to_string()))?;
+    parse_envelope(env, obj, ctx, opts)
+}
+
+/// Builds the event of one object from its envelope (already deserialised)
+/// and its exact bytes.
+fn parse_envelope(
+    env: Envelope<'_>,
+    obj: &[u8],
+    ctx: &mut Ctx<'_>,
+    opts: &ParseOptions,
+) -> Result<Event, HecErrorKind> {
     let Some(event) = env.event.filter(|e| e.get() != "null") else {
         return Err(HecErrorKind::EventRequired);
     };
@@ -324,13 +335,49 @@ pub fn parse_hec_body(
     registry: &FieldRegistry,
     opts: &ParseOptions,
 ) -> Result<Vec<Event>, HecError> {
-    let objects = split_hec_events(body)?;
+    // One pass: each object's envelope is deserialised straight from the
+    // stream (the same cut as `split_hec_events`), not split first and
+    // parsed again. Errors are rare: on one, the body is re-split so a
+    // request is refused with exactly the error the two-pass order gives
+    // (the first malformed element wins over a bad object before it).
+    let fail = |event: usize, kind: HecErrorKind| -> HecError {
+        split_hec_events(body)
+            .err()
+            .unwrap_or(HecError { event, kind })
+    };
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let mut ctx = Ctx::new(registry);
-    objects
-        .iter()
-        .enumerate()
-        .map(|(i, obj)| parse(obj, &mut ctx, opts).map_err(|kind| HecError { event: i, kind }))
-        .collect()
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_slice(body).into_iter::<Envelope<'_>>();
+    loop {
+        let start = stream.byte_offset();
+        let env = match stream.next() {
+            None => return Ok(out),
+            Some(Ok(env)) => env,
+            Some(Err(e)) => {
+                return Err(fail(out.len(), HecErrorKind::InvalidFormat(e.to_string())));
+            }
+        };
+        let span = &body[start..stream.byte_offset()];
+        let lead = span.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let obj = &span[lead..];
+        if !obj.starts_with(b"{") {
+            // serde reads a struct from an array too; HEC wants objects.
+            let kind = HecErrorKind::InvalidFormat("not a JSON object".into());
+            return Err(fail(out.len(), kind));
+        }
+        if obj.len() > opts.max_event_bytes {
+            let kind = HecErrorKind::InvalidFormat(oversize_reason(
+                obj.len() as u64,
+                opts.max_event_bytes,
+            ));
+            return Err(fail(out.len(), kind));
+        }
+        match parse_envelope(env, obj, &mut ctx, opts) {
+            Ok(event) => out.push(event),
+            Err(kind) => return Err(fail(out.len(), kind)),
+        }
+    }
 }
 
 /// Parses one HEC event object (the raw bytes of a stored HEC event).

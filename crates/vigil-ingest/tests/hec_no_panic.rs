@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use vigil_ingest::{ParseOptions, parse_hec_body, reparse, split_hec_events};
+use vigil_ingest::{ParseOptions, parse_hec_body, parse_hec_event, reparse, split_hec_events};
 use vigil_model::{FieldRegistry, TenantId, Timestamp};
 
 fn opts() -> ParseOptions {
@@ -68,6 +68,35 @@ proptest! {
                 };
                 prop_assert!(e.event < n.max(1), "{} of {}", e.event, n);
             }
+        }
+    }
+
+    /// The one-pass body parser gives exactly what splitting first and
+    /// parsing each object gives: the same events, or an error at the
+    /// same object.
+    #[test]
+    fn one_pass_equals_split_then_parse(body in body()) {
+        let reg = FieldRegistry::new();
+        let o = opts();
+        let two_pass: Result<Vec<_>, usize> = match split_hec_events(&body) {
+            Err(e) => Err(e.event),
+            Ok(objects) => objects
+                .iter()
+                .enumerate()
+                .map(|(i, obj)| parse_hec_event(obj, &reg, &o).map_err(|_| i))
+                .collect(),
+        };
+        match (parse_hec_body(&body, &reg, &o), two_pass) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(a.len(), b.len());
+                for (x, y) in a.iter().zip(&b) {
+                    prop_assert_eq!(&x.raw, &y.raw);
+                    prop_assert_eq!(x.fields(), y.fields());
+                    prop_assert_eq!(x.time, y.time);
+                }
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a.event, b),
+            (a, b) => prop_assert!(false, "one pass {:?} vs two passes {:?}", a.map(|v| v.len()), b.map(|v| v.len())),
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! At most one submission is in flight (the next batch is collected and
 //! parsed meanwhile), so while the store is slow the queue fills: TCP readers then wait (back-pressure reaches the
-//! sender) and UDP datagrams are dropped and counted.
+//! sender) and the UDP loop stops reading (datagrams wait in the kernel
+//! buffer; the kernel drops and counts them only when it overflows).
 
 use std::net::SocketAddr;
 use std::sync::Arc;

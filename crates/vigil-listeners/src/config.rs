@@ -69,8 +69,9 @@ pub struct SyslogListenerConfig {
     #[serde(default = "default_max_event_bytes")]
     pub max_event_bytes: usize,
     /// Messages queued between the sockets and the pipeline. When full,
-    /// TCP/TLS readers wait (the sender is slowed down) and UDP datagrams
-    /// are dropped and counted. By default, 100000.
+    /// TCP/TLS readers wait (the sender is slowed down) and the UDP loop
+    /// stops reading (datagrams wait in the kernel buffer, which drops and
+    /// counts them only when it overflows). By default, 100000.
     #[serde(default = "default_queue")]
     pub queue: usize,
     /// Most messages per pipeline submission. By default, 10000.

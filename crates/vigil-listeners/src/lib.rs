@@ -6,8 +6,10 @@
 //! plus one task per connection), a bounded queue of framed messages, and a
 //! batching task that parses them (syslog, off the async threads) and
 //! submits them to the pipeline. Back-pressure: a full queue makes TCP and
-//! TLS readers wait, which slows the sender through TCP flow control; UDP
-//! datagrams that find the queue full are dropped and counted.
+//! TLS readers wait, which slows the sender through TCP flow control; the
+//! UDP receive loop waits too, so datagrams queue in the kernel's socket
+//! buffer and are dropped only when it overflows, counted by the kernel and
+//! mirrored into `vigil_listener_kernel_dropped_total`.
 //!
 //! ```no_run
 //! # async fn f(pipeline: vigil_pipeline::PipelineHandle, clock: std::sync::Arc<dyn vigil_model::Clock>) -> vigil_listeners::Result<()> {

@@ -23,6 +23,7 @@ pub struct ListenerMetrics {
     parsed: Family<ListenerLabels, Counter>,
     rejected: Family<ListenerLabels, Counter>,
     dropped: Family<ListenerLabels, Counter>,
+    kernel_dropped: Family<ListenerLabels, Counter>,
     bytes: Family<ListenerLabels, Counter>,
     errors: Family<ListenerLabels, Counter>,
     queue_depth: Family<ListenerLabels, Gauge>,
@@ -36,6 +37,7 @@ pub(crate) struct Counters {
     pub(crate) parsed: Counter,
     pub(crate) rejected: Counter,
     pub(crate) dropped: Counter,
+    pub(crate) kernel_dropped: Counter,
     pub(crate) bytes: Counter,
     pub(crate) errors: Counter,
     pub(crate) queue_depth: Gauge,
@@ -63,8 +65,13 @@ impl ListenerMetrics {
         );
         reg.register(
             "dropped",
-            "UDP datagrams dropped because the listener queue was full",
+            "Messages received but not stored because the pipeline refused their batch (shutdown races); full queues make readers wait instead of dropping",
             self.dropped.clone(),
+        );
+        reg.register(
+            "kernel_dropped",
+            "UDP datagrams the kernel dropped because the socket receive buffer overflowed (/proc/net/udp drops, refreshed every second)",
+            self.kernel_dropped.clone(),
         );
         reg.register("bytes", "Bytes received", self.bytes.clone());
         reg.register(
@@ -94,6 +101,7 @@ impl ListenerMetrics {
             parsed: self.parsed.get_or_create(&l).clone(),
             rejected: self.rejected.get_or_create(&l).clone(),
             dropped: self.dropped.get_or_create(&l).clone(),
+            kernel_dropped: self.kernel_dropped.get_or_create(&l).clone(),
             bytes: self.bytes.get_or_create(&l).clone(),
             errors: self.errors.get_or_create(&l).clone(),
             queue_depth: self.queue_depth.get_or_create(&l).clone(),
@@ -109,6 +117,7 @@ impl ListenerMetrics {
             parsed: c.parsed.get(),
             rejected: c.rejected.get(),
             dropped: c.dropped.get(),
+            kernel_dropped: c.kernel_dropped.get(),
             bytes: c.bytes.get(),
             errors: c.errors.get(),
             queue_depth: c.queue_depth.get(),
@@ -126,8 +135,10 @@ pub struct Snapshot {
     pub parsed: u64,
     /// Messages that did not parse.
     pub rejected: u64,
-    /// UDP datagrams dropped on a full queue.
+    /// Messages received but not stored (batch refused by the pipeline).
     pub dropped: u64,
+    /// UDP datagrams the kernel dropped (receive buffer overflow).
+    pub kernel_dropped: u64,
     /// Bytes received.
     pub bytes: u64,
     /// Connection-level errors.

@@ -1,7 +1,11 @@
-//! UDP syslog (RFC 5426): one message per datagram. The receive loop never
-//! waits on the pipeline: when the listener queue is full the datagram is
-//! dropped and counted (`vigil_listener_dropped_total`); drops in the
-//! kernel's socket buffer show in `/proc/net/udp` (see [`crate::kernel_udp_drops`]).
+//! UDP syslog (RFC 5426): one message per datagram. When the listener queue
+//! is full the receive loop waits for room instead of reading and
+//! discarding: datagrams then wait in the kernel's socket receive buffer
+//! (`recv_buffer_bytes`), and only when that overflows does the kernel drop
+//! them. Those drops are counted by the kernel (`/proc/net/udp`, see
+//! [`crate::kernel_udp_drops`]) and mirrored every second into
+//! `vigil_listener_kernel_dropped_total`, so no drop is silent and none is
+//! spent on CPU Vigil could have used to catch up.
 
 use std::net::SocketAddr;
 
@@ -45,10 +49,18 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    let local = sock.local_addr().ok();
+    let mut kernel = KernelDrops::new(local, counters.kernel_dropped.clone());
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let (n, peer): (usize, SocketAddr) = tokio::select! {
             biased;
             _ = stop.changed() => break,
+            _ = tick.tick() => {
+                kernel.refresh();
+                continue;
+            }
             r = sock.recv_from(&mut buf) => match r {
                 Ok(r) => r,
                 Err(e) => {
@@ -77,16 +89,54 @@ pub(crate) async fn run(
             peer,
         };
         counters.queue_depth.inc();
-        match tx.try_send(msg) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                counters.queue_depth.dec();
-                counters.dropped.inc();
-            }
+        let msg = match tx.try_send(msg) {
+            Ok(()) => continue,
+            Err(mpsc::error::TrySendError::Full(msg)) => msg,
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 counters.queue_depth.dec();
                 break;
             }
+        };
+        // Queue full: stop reading until there is room; the kernel buffer
+        // absorbs the burst meanwhile.
+        tokio::select! {
+            biased;
+            _ = stop.changed() => {
+                counters.queue_depth.dec();
+                break;
+            }
+            r = tx.send(msg) => if r.is_err() {
+                counters.queue_depth.dec();
+                break;
+            },
+        }
+    }
+    kernel.refresh();
+}
+
+/// Mirrors the kernel's drop count for one socket into a counter. The
+/// kernel counts per socket from zero (the socket is ours alone: no
+/// `SO_REUSEPORT`), so its value is the listener's total.
+struct KernelDrops {
+    local: Option<SocketAddr>,
+    counter: prometheus_client::metrics::counter::Counter,
+}
+
+impl KernelDrops {
+    fn new(
+        local: Option<SocketAddr>,
+        counter: prometheus_client::metrics::counter::Counter,
+    ) -> Self {
+        Self { local, counter }
+    }
+
+    fn refresh(&mut self) {
+        let Some(now) = self.local.and_then(kernel_udp_drops) else {
+            return;
+        };
+        let counted = self.counter.get();
+        if now > counted {
+            self.counter.inc_by(now - counted);
         }
     }
 }

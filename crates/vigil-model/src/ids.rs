@@ -73,14 +73,16 @@ impl TenantId {
 
 impl EventId {
     /// A new time-ordered id for an event received at `received`.
+    ///
+    /// UUID v7: the millisecond timestamp, then 74 random bits from the
+    /// thread's CSPRNG (seeded from the OS and reseeded by `rand`), not one
+    /// `getrandom` system call per event as `Uuid::new_v7` makes.
     pub fn new_at(received: crate::Timestamp) -> Self {
-        let micros = received.as_micros().max(0) as u64;
-        let ts = uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            micros / 1_000_000,
-            ((micros % 1_000_000) * 1000) as u32,
-        );
-        Self(Uuid::new_v7(ts))
+        use rand::RngCore;
+        let millis = (received.as_micros().max(0) / 1000) as u64;
+        let mut random = [0u8; 10];
+        rand::rng().fill_bytes(&mut random);
+        Self(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
     }
 }
 

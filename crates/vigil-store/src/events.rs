@@ -11,7 +11,7 @@ use crate::engine::{Backend, Engine};
 use crate::error::{Result, corrupt, db};
 use crate::row::RowExt;
 
-/// Rows per multi-row `INSERT` (8 binds each: 4,000 binds, well under
+/// Rows per multi-row `INSERT` (up to 9 binds each: 4,500 binds, well under
 /// SQLite's 32,766 and PostgreSQL's 65,535).
 const APPEND_CHUNK: usize = 500;
 /// Rows deleted per retention transaction, so ingest can interleave.
@@ -80,8 +80,60 @@ impl Store {
                     .await
                     .map_err(db(OP))?;
             }
+            // SQLite: `BEGIN IMMEDIATE` excludes every other writer (other
+            // processes on the same file included), so the next log
+            // positions are known up front and rows go in with explicit
+            // `seq`s: no `RETURNING`, which sqlx-sqlite would hand over one
+            // row at a time through its worker thread. `sqlite_sequence`
+            // keeps positions of purged rows from being reused.
+            let mut next_seq = if <DB as Backend>::ENGINE == Engine::Sqlite {
+                let top: i64 = sqlx::query_scalar(
+                    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), \
+                                COALESCE((SELECT MAX(seq) FROM events), 0))",
+                )
+                .fetch_one(tx.conn())
+                .await
+                .map_err(db(OP))?;
+                Some(top + 1)
+            } else {
+                None
+            };
             for chunk in events.chunks(APPEND_CHUNK) {
                 let ids: Vec<String> = chunk.iter().map(|e| e.id.to_string()).collect();
+                let full = chunk.len() == APPEND_CHUNK;
+                if let Some(first) = next_seq {
+                    let mut qb = QueryBuilder::<DB>::new(
+                        "INSERT INTO events (seq, id, tenant, received_at, event_time, source, host, format, raw) ",
+                    );
+                    let mut seq = first;
+                    qb.push_values(chunk.iter().zip(&ids), |mut b, (ev, id)| {
+                        b.push_bind(seq)
+                            .push_bind(id.as_str())
+                            .push_bind(ev.tenant.to_string())
+                            .push_bind(ev.received_at.as_micros())
+                            .push_bind(ev.time.map(Timestamp::as_micros))
+                            .push_bind(&*ev.source)
+                            .push_bind(ev.host.as_deref())
+                            .push_bind(ev.format.as_str())
+                            .push_bind(&ev.raw[..]);
+                        seqs.push(seq);
+                        seq += 1;
+                    });
+                    let done = qb
+                        .build()
+                        .persistent(full)
+                        .execute(tx.conn())
+                        .await
+                        .map_err(db(OP))?;
+                    if done.rows_affected() != chunk.len() as u64 {
+                        return Err(corrupt(
+                            "events",
+                            format!("inserted {} of {} rows", done.rows_affected(), chunk.len()),
+                        ));
+                    }
+                    next_seq = Some(seq);
+                    continue;
+                }
                 let mut qb = QueryBuilder::<DB>::new(
                     "INSERT INTO events (id, tenant, received_at, event_time, source, host, format, raw) ",
                 );
@@ -100,7 +152,7 @@ impl Store {
                 // cache; odd-sized tails would churn it.
                 let rows = qb
                     .build()
-                    .persistent(chunk.len() == APPEND_CHUNK)
+                    .persistent(full)
                     .fetch_all(tx.conn())
                     .await
                     .map_err(db(OP))?;
@@ -234,6 +286,6 @@ impl Store {
 mod tests {
     #[test]
     fn chunk_stays_under_bind_limits() {
-        const { assert!(super::APPEND_CHUNK * 8 < 32_766) };
+        const { assert!(super::APPEND_CHUNK * 9 < 32_766) };
     }
 }
