@@ -89,6 +89,9 @@ pub fn parse_package_lock(text: &str) -> Result<Inventory> {
     }
     let mut seen = std::collections::HashSet::new();
     inv.components.retain(|c| seen.insert(c.key()));
+    // JSON object order is not ours to rely on (serde_json's
+    // `preserve_order` is switched on by other crates in the workspace).
+    inv.components.sort_by_cached_key(Component::key);
     Ok(inv)
 }
 
