@@ -308,6 +308,7 @@ pub(crate) async fn list_assets(
         (status = 400, description = "Invalid asset (the reason names the field)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn put_asset(
