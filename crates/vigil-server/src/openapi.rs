@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::roles::{Access, ROUTES};
+use crate::routes::taxii::TaxiiError;
 use crate::state::ServerConfig;
 
 #[derive(OpenApi)]
@@ -20,7 +21,7 @@ use crate::state::ServerConfig;
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem)),
+    components(schemas(Problem, TaxiiError)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "metrics", description = "Prometheus metrics"),
@@ -33,6 +34,7 @@ use crate::state::ServerConfig;
         (name = "changes", description = "The change feed"),
         (name = "rules", description = "Sigma rules: enabled state, overrides, uploads"),
         (name = "vulnerabilities", description = "Assets, findings and vulnerability records"),
+        (name = "taxii", description = "TAXII 2.1 server (TAXII error messages, not problem details)"),
         (name = "auth", description = "The caller"),
         (name = "meta", description = "This document"),
     )

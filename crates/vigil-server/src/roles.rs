@@ -52,6 +52,8 @@ const INGESTERS: &[Role] = &[Role::Admin, Role::Ingest];
 const ADMINS: &[Role] = &[Role::Admin];
 const ANALYSTS: &[Role] = &[Role::Admin, Role::Analyst];
 const ANY_ROLE: &[Role] = &Role::ALL;
+/// TAXII readers: the reading roles and `feed` (TAXII clients, fetchers).
+const TAXII_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
 
 const fn public(method: Method, path: &'static str) -> RouteRule {
     RouteRule {
@@ -119,6 +121,44 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::GET, "/api/v1/vulnerabilities/{id}", READERS),
     api(Method::GET, "/api/v1/whoami", ANY_ROLE),
     api(Method::GET, "/api/v1/openapi.json", ANY_ROLE),
+    api(Method::GET, "/taxii2/", TAXII_READERS),
+    api(Method::GET, "/taxii2/vigil/", TAXII_READERS),
+    api(Method::GET, "/taxii2/vigil/collections/", TAXII_READERS),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/objects/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::POST,
+        "/taxii2/vigil/collections/{id}/objects/",
+        ANALYSTS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/objects/{object_id}/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/objects/{object_id}/versions/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/manifest/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/status/{status_id}/",
+        TAXII_READERS,
+    ),
 ];
 
 /// The rule for a matched route, `None` if the table has no row for it.

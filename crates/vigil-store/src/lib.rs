@@ -80,6 +80,7 @@ mod detections;
 mod engine;
 mod error;
 mod events;
+mod feeds;
 mod intel;
 mod jobs;
 mod migrate;
@@ -87,6 +88,7 @@ pub mod migrations;
 mod row;
 mod rules;
 mod secrets;
+mod taxii;
 mod tenants;
 pub mod token;
 mod tokens;
@@ -99,12 +101,19 @@ pub use detections::{CommitStats, DetectionCommit};
 pub use engine::{Engine, Store};
 pub use error::{Error, Result};
 pub use events::StoredEvent;
+pub use feeds::{
+    FEED_AUTH, FEED_FORMATS, FEED_JOB, FeedConfig, FeedInfo, FeedSync, MIN_FEED_INTERVAL,
+    feed_job_name,
+};
 pub use intel::{FeedRecord, INTEL_MIGRATIONS, IndicatorRecord, StixObjectRecord, UpsertStats};
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
+pub use taxii::{
+    TAXII_MIGRATIONS, TaxiiCursor, TaxiiQuery, TaxiiRow, TaxiiStatusRecord, VersionFilter,
+};
 pub use tenants::Tenant;
 pub use tokens::TokenRecord;
 pub use vuln::{

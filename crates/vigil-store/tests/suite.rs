@@ -203,6 +203,7 @@ suite! {
         secrets_wrong_key_is_crypto_error,
         rules_register_update_and_list,
         intel_indicators_objects_and_feeds,
+        taxii_collections_and_feeds,
     ],
     two: [
         two_servers_migrate_concurrently,

@@ -19,6 +19,7 @@ pub(crate) mod ingest;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod rules;
+pub(crate) mod taxii;
 pub(crate) mod tokens;
 pub(crate) mod vuln;
 pub(crate) mod whoami;
@@ -64,6 +65,23 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(hec::health))
         .merge(hec)
         .merge(evtx)
+        .merge(taxii_routes(config))
+}
+
+/// The TAXII 2.1 routes (`routes/taxii.rs`); POST bodies up to the API
+/// root's `max_content_length`.
+fn taxii_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(taxii::discovery))
+        .routes(routes!(taxii::api_root))
+        .routes(routes!(taxii::collections))
+        .routes(routes!(taxii::get_collection))
+        .routes(routes!(taxii::get_objects, taxii::post_objects))
+        .routes(routes!(taxii::get_object))
+        .routes(routes!(taxii::get_versions))
+        .routes(routes!(taxii::get_manifest))
+        .routes(routes!(taxii::get_status))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
 }
 
 /// The largest page any list route returns.

@@ -109,6 +109,14 @@ impl TestApp {
             .migrate(vigil_store::VULN_MIGRATIONS)
             .await
             .expect("migrate vuln");
+        store
+            .migrate(vigil_store::INTEL_MIGRATIONS)
+            .await
+            .expect("migrate intel");
+        store
+            .migrate(vigil_store::TAXII_MIGRATIONS)
+            .await
+            .expect("migrate taxii");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(

@@ -3,13 +3,16 @@
 mod admin;
 mod alerts;
 mod cvss;
+pub mod feeds;
 mod hunt;
 mod ingest;
 pub mod intel;
+mod intel_sink;
 mod listeners;
 pub(crate) mod rules;
 mod scheduler;
 mod serve;
+mod taxii_client;
 pub mod vuln;
 
 use std::process::ExitCode;
