@@ -133,6 +133,25 @@ fn case(rule: &RouteRule) -> Case {
             "/api/v1/vulnerabilities/CVE-0000-0000",
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/intel/feeds") => get("/api/v1/intel/feeds", StatusCode::OK),
+        // Invalid interval: refused after authorization, nothing stored.
+        ("POST", "/api/v1/intel/feeds") => Case {
+            uri: "/api/v1/intel/feeds".into(),
+            body: br#"{"name":"matrix","format":"csv","location":"/tmp/x","interval_secs":1}"#
+                .to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::BAD_REQUEST,
+        },
+        ("GET", "/api/v1/intel/feeds/{name}") => {
+            get("/api/v1/intel/feeds/no-such-feed", StatusCode::NOT_FOUND)
+        }
+        ("DELETE", "/api/v1/intel/feeds/{name}") => {
+            get("/api/v1/intel/feeds/no-such-feed", StatusCode::NOT_FOUND)
+        }
+        ("POST", "/api/v1/intel/feeds/{name}/sync") => get(
+            "/api/v1/intel/feeds/no-such-feed/sync",
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
         ("GET", "/taxii2/" | "/taxii2/vigil/" | "/taxii2/vigil/collections/") => {

@@ -651,3 +651,70 @@ async fn taxii_feed_pulls_from_medallion_incrementally() {
         "{v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_syncs_feeds_on_schedule_and_matches_their_indicators() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (code, _, err) = vigil(
+        d,
+        &[
+            "intel",
+            "feeds",
+            "add",
+            "local",
+            &fixture("bundle.json"),
+            "--format",
+            "stix",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let s = Server::start(d, None);
+    let admin = s.token.clone().expect("bootstrap token");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let f = loop {
+        let f: Value = client()
+            .get(s.url("/api/v1/intel/feeds/local"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("feed")
+            .json()
+            .await
+            .expect("feed json");
+        if f["status"] != "new" || Instant::now() > deadline {
+            break f;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(f["status"], "ok", "{f}");
+    assert_eq!(f["added"], 4, "{f}");
+    assert!(f["last_success"].is_string(), "{f}");
+
+    // The scheduler's sync rebuilt the detectors: the feed's IP matches.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut n = 0;
+    let found = loop {
+        n += 1;
+        let event = json!({"@timestamp": "2024-06-01T12:00:00Z", "message": format!("probe {n}"),
+            "destination": {"ip": "203.0.113.7"}});
+        let r = client()
+            .post(s.url("/api/v1/ingest"))
+            .bearer_auth(&admin)
+            .body(format!("{event}\n"))
+            .send()
+            .await
+            .expect("ingest");
+        assert_eq!(r.status(), 200);
+        let alerts = intel_alerts(&s, &admin).await;
+        if !alerts.is_empty() || Instant::now() > deadline {
+            break alerts;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        found.contains(&"intel:ipv4:203.0.113.7".to_owned()),
+        "{found:?}"
+    );
+    s.stop();
+}

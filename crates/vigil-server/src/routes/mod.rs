@@ -13,6 +13,7 @@ pub(crate) mod audit;
 pub(crate) mod changes;
 pub(crate) mod events;
 pub(crate) mod evtx;
+pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod hec;
 pub(crate) mod ingest;
@@ -59,6 +60,9 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(vuln::list_findings))
         .routes(routes!(vuln::get_finding, vuln::patch_finding))
         .routes(routes!(vuln::get_vulnerability))
+        .routes(routes!(feeds::list_feeds, feeds::put_feed))
+        .routes(routes!(feeds::get_feed, feeds::delete_feed))
+        .routes(routes!(feeds::sync_feed))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)
