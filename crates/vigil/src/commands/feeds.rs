@@ -274,9 +274,20 @@ async fn sync_cmd(
     })
 }
 
-/// The HTTP client of feed fetches: bounded time, no proxy lookup.
+/// The HTTP client of feed fetches: bounded time; TLS by rustls with the
+/// ring provider and the Mozilla root certificates (`webpki-roots`).
 pub fn http_client() -> Result<reqwest::Client> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("cannot configure TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(Duration::from_secs(15))
         .timeout(FETCH_TIMEOUT)
         .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
