@@ -445,3 +445,45 @@ async fn post_objects_and_status() {
     assert_eq!(v["objects"].as_array().map(Vec::len), Some(2), "{v}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_under_taxii2_is_a_taxii_error_message() {
+    let app = TestApp::start().await;
+    let obj = format!(
+        "/taxii2/vigil/collections/{INTEL_COLLECTION}/objects/indicator--{}/",
+        uuid(1)
+    );
+    // DELETE is not offered: 405 with Allow, as a TAXII error.
+    let r = app
+        .call(
+            Method::DELETE,
+            &obj,
+            Some(app.token(Role::Admin)),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{}", r.text());
+    assert_eq!(r.content_type(), TAXII_MEDIA);
+    assert_eq!(r.json()["http_status"], "405");
+    assert_eq!(header_text(&r, "allow"), "GET");
+    // Unknown paths and missing credentials.
+    let r = taxii_get(&app, "/taxii2/vigil/nothing/", Role::Admin).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.content_type(), TAXII_MEDIA);
+    let r = app.call(Method::GET, "/taxii2/", None, Body::empty()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.content_type(), TAXII_MEDIA);
+    assert!(!header_text(&r, "www-authenticate").is_empty());
+    // A body over max_content_length: 413.
+    let small = TestApp::with_config(vigil_server::ServerConfig {
+        max_body_bytes: 64,
+        ..vigil_server::ServerConfig::default()
+    })
+    .await;
+    let big = json!({"objects": [indicator(1, "2024-01-01T00:00:00.000Z")]});
+    let r = post(&small, INBOX_COLLECTION, &big, TAXII_MEDIA, Role::Admin).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    assert_eq!(r.content_type(), TAXII_MEDIA);
+    small.stop().await;
+    app.stop().await;
+}
