@@ -151,10 +151,13 @@ fn build_query(tenant: TenantId, q: &TaxiiQuery) -> (String, Vec<Bind>) {
         binds: Vec::new(),
     };
     let t = p.text(&tenant.to_string());
-    let (from, added, mut conds, sub) = match &q.collection {
+    // `key` is the page order (date added, id, version) on the table the
+    // `*_added` index covers, so a page is an index range scan.
+    let (from, added, key, mut conds, sub) = match &q.collection {
         None => (
             "intel_objects o".to_owned(),
             "o.added_at",
+            "o.added_at, o.id, o.modified",
             vec![format!("o.tenant = {t}")],
             "FROM intel_objects x WHERE x.tenant = o.tenant AND x.id = o.id".to_owned(),
         ),
@@ -165,6 +168,7 @@ fn build_query(tenant: TenantId, q: &TaxiiQuery) -> (String, Vec<Bind>) {
                  AND o.modified = m.modified"
                     .to_owned(),
                 "m.added_at",
+                "m.added_at, m.id, m.modified",
                 vec![format!("m.tenant = {t}"), format!("m.collection = {c}")],
                 "FROM taxii_objects x WHERE x.tenant = m.tenant AND x.collection = m.collection \
                  AND x.id = m.id"
@@ -207,15 +211,13 @@ fn build_query(tenant: TenantId, q: &TaxiiQuery) -> (String, Vec<Bind>) {
         let a = p.int(c.added.as_micros());
         let i = p.text(&c.id);
         let m = p.int(c.modified.as_micros());
-        conds.push(format!(
-            "({added} > {a} OR ({added} = {a} AND (o.id > {i} OR (o.id = {i} AND o.modified > {m}))))"
-        ));
+        conds.push(format!("({key}) > ({a}, {i}, {m})"));
     }
     let limit = p.int(i64::from(q.limit));
     let body = if q.with_body { ", o.body" } else { "" };
     let sql = format!(
         "SELECT o.id, o.kind, o.modified, o.spec_version, {added} AS added{body} FROM {from} \
-         WHERE {} ORDER BY {added}, o.id, o.modified LIMIT {limit}",
+         WHERE {} ORDER BY {key} LIMIT {limit}",
         conds.join(" AND ")
     );
     (sql, p.binds)

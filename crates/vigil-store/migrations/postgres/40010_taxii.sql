@@ -9,8 +9,8 @@ CREATE TABLE taxii_objects (
     added_at        BIGINT NOT NULL,
     PRIMARY KEY (tenant, collection, id, modified)
 );
-CREATE INDEX taxii_objects_added ON taxii_objects (tenant, collection, added_at);
-CREATE INDEX intel_objects_added ON intel_objects (tenant, added_at);
+CREATE INDEX taxii_objects_added ON taxii_objects (tenant, collection, added_at, id, modified);
+CREATE INDEX intel_objects_added ON intel_objects (tenant, added_at, id, modified);
 
 CREATE TABLE taxii_status (
     tenant          TEXT NOT NULL REFERENCES tenants (id),
