@@ -685,14 +685,14 @@ pub(crate) async fn post_objects(
     }
     let envelope: Value = serde_json::from_slice(&body)
         .map_err(|e| TaxiiErr::bad_request(format!("the body is not JSON: {e}")))?;
+    if !envelope.is_object() {
+        return Err(TaxiiErr::bad_request("the body is not a TAXII envelope"));
+    }
     let objects = match envelope.get("objects") {
         None => Vec::new(),
         Some(Value::Array(a)) => a.clone(),
         Some(_) => return Err(TaxiiErr::bad_request("objects: must be an array")),
     };
-    if !envelope.is_object() {
-        return Err(TaxiiErr::bad_request("the body is not a TAXII envelope"));
-    }
     if objects.len() > MAX_POST_OBJECTS {
         return Err(TaxiiErr::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -83,7 +83,8 @@ pub async fn run(
         for lease in leases {
             let outcome = match (lease.kind.as_str(), &feeds) {
                 (FEED_JOB, Some(ctx)) => {
-                    match feeds::run_job(ctx, lease.tenant, &lease.payload).await {
+                    let work = feeds::run_job(ctx, lease.tenant, &lease.payload);
+                    match renewing(&store, &lease, clock.as_ref(), work).await {
                         Ok(changed) => {
                             if changed {
                                 env.intel_changed.notify_one();
@@ -100,6 +101,32 @@ pub async fn run(
             }
             if let Err(e) = store.complete_job(&lease, clock.now(), outcome).await {
                 tracing::warn!(job = %lease.name, error = %e, "cannot record job completion");
+            }
+        }
+    }
+}
+
+/// Runs `work` while renewing `lease` every third of its length, so a long
+/// feed sync is not claimed by another server meanwhile.
+async fn renewing<T>(
+    store: &Store,
+    lease: &JobLease,
+    clock: &dyn Clock,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let every = Duration::from_micros(u64::try_from(LEASE_MICROS / 3).unwrap_or(60_000_000));
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = tick.tick() => {
+                match store.renew_lease(lease, clock.now(), LEASE_MICROS).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(job = %lease.name, "lease lost while running"),
+                    Err(e) => tracing::warn!(job = %lease.name, error = %e, "cannot renew lease"),
+                }
             }
         }
     }
