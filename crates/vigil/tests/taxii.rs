@@ -718,3 +718,58 @@ async fn serve_syncs_feeds_on_schedule_and_matches_their_indicators() {
     );
     s.stop();
 }
+
+fn misp_event(uuid: &str, ts: i64, ip: &str) -> Value {
+    json!({"Event": {"uuid": uuid, "info": "feed event", "date": "2024-01-01",
+        "timestamp": ts.to_string(),
+        "Attribute": [{"uuid": format!("{uuid}-a"), "type": "ip-dst", "value": ip, "to_ids": true}]}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misp_feed_layout_syncs_changed_events_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let feed = d.join("misp-feed");
+    std::fs::create_dir_all(&feed).expect("mkdir");
+    let (u1, u2) = (
+        "5b2a1e5c-0000-4000-8000-000000000001",
+        "5b2a1e5c-0000-4000-8000-000000000002",
+    );
+    let write = |name: &str, v: &Value| {
+        std::fs::write(feed.join(name), v.to_string()).expect("write");
+    };
+    write(&format!("{u1}.json"), &misp_event(u1, 10, "198.51.100.201"));
+    write(&format!("{u2}.json"), &misp_event(u2, 10, "198.51.100.202"));
+    write(
+        "manifest.json",
+        &json!({u1: {"info": "a", "timestamp": "10"}, u2: {"info": "b", "timestamp": "10"}}),
+    );
+    let loc = format!("{}/", feed.display());
+    let (code, _, err) = vigil(
+        d,
+        &["intel", "feeds", "add", "misp", &loc, "--format", "misp"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, v) = sync_json(d, &["misp"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v[0]["added"], 2, "{v}");
+    // Nothing changed: no event is read again.
+    let (_, v) = sync_json(d, &["misp"]);
+    assert_eq!(
+        (v[0]["added"].clone(), v[0]["objects"].clone()),
+        (json!(0), json!(0)),
+        "{v}"
+    );
+    // One event changed (newer manifest timestamp): only it is read.
+    write(&format!("{u2}.json"), &misp_event(u2, 20, "198.51.100.203"));
+    write(
+        "manifest.json",
+        &json!({u1: {"info": "a", "timestamp": "10"}, u2: {"info": "b", "timestamp": "20"}}),
+    );
+    let (code, v) = sync_json(d, &["misp"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v[0]["added"], 1, "{v}");
+    let (_, out, _) = vigil(d, &["intel", "search", "198.51.100.20", "--format", "json"]);
+    let found: Value = serde_json::from_str(&out).expect("search");
+    assert_eq!(found.as_array().map(Vec::len), Some(3), "{found}");
+}

@@ -484,6 +484,9 @@ async fn sync_inner(ctx: &SyncContext, tenant: TenantId, info: &FeedInfo) -> Res
     let creds = credentials(ctx, tenant, f).await?;
     let opts = options(f);
     let mut sync = FeedSync::default();
+    if f.format == "misp" && is_misp_feed_root(&f.location) {
+        return sync_misp_feed(ctx, tenant, info, &creds, opts).await;
+    }
     let (bytes, format) = if f.format == "taxii" {
         let poll = taxii_client::poll(
             &ctx.http,
@@ -556,6 +559,174 @@ async fn sync_inner(ctx: &SyncContext, tenant: TenantId, info: &FeedInfo) -> Res
         "partial"
     }
     .into();
+    sync.expired = expired(ctx, tenant, &f.name).await?;
+    Ok(sync)
+}
+
+/// Most events one MISP feed sync fetches; the rest follow next time.
+const MAX_MISP_EVENTS: usize = 5_000;
+
+/// A MISP feed in the feed layout: a directory (or URL) holding
+/// `manifest.json` and `<uuid>.json` per event.
+fn is_misp_feed_root(location: &str) -> bool {
+    location.ends_with('/')
+        || location.ends_with("manifest.json")
+        || (!location.starts_with("http://")
+            && !location.starts_with("https://")
+            && std::path::Path::new(location).is_dir())
+}
+
+/// `location` without `manifest.json`, ending in `/`.
+fn misp_root(location: &str) -> String {
+    let root = location.strip_suffix("manifest.json").unwrap_or(location);
+    if root.ends_with('/') {
+        root.to_owned()
+    } else {
+        format!("{root}/")
+    }
+}
+
+/// Reads `<root><name>` from disk or over HTTP (conditional when
+/// validators are given).
+async fn fetch_path(
+    ctx: &SyncContext,
+    root: &str,
+    name: &str,
+    creds: &Credentials,
+    validators: Option<&FeedInfo>,
+) -> Result<Fetched> {
+    let loc = format!("{root}{name}");
+    let info = FeedInfo {
+        config: FeedConfig {
+            location: loc,
+            ..validators.map(|v| v.config.clone()).unwrap_or(FeedConfig {
+                name: String::new(),
+                format: "misp".into(),
+                location: String::new(),
+                enabled: true,
+                interval_secs: 3600,
+                default_confidence: None,
+                default_tlp: None,
+                auth: "none".into(),
+                secret: None,
+            })
+        },
+        configured: true,
+        etag: validators.and_then(|v| v.etag.clone()),
+        last_modified: validators.and_then(|v| v.last_modified.clone()),
+        cursor: None,
+        last_run: None,
+        last_success: None,
+        status: String::new(),
+        last_error: None,
+        objects: 0,
+        added: 0,
+        updated: 0,
+        expired: 0,
+        errors: 0,
+    };
+    fetch(ctx, &info, creds).await
+}
+
+/// Syncs a MISP feed: the manifest (conditional GET), then the events
+/// whose manifest timestamp is newer than the one imported last time (the
+/// cursor holds `{uuid: timestamp}`).
+async fn sync_misp_feed(
+    ctx: &SyncContext,
+    tenant: TenantId,
+    info: &FeedInfo,
+    creds: &Credentials,
+    opts: ImportOptions,
+) -> Result<FeedSync> {
+    let f = &info.config;
+    let root = misp_root(&f.location);
+    let mut sync = FeedSync::default();
+    let manifest = match fetch_path(ctx, &root, "manifest.json", creds, Some(info)).await? {
+        Fetched::NotModified => {
+            sync.status = "not-modified".into();
+            sync.expired = expired(ctx, tenant, &f.name).await?;
+            return Ok(sync);
+        }
+        Fetched::Body {
+            bytes,
+            etag,
+            last_modified,
+        } => {
+            sync.etag = etag;
+            sync.last_modified = last_modified;
+            bytes
+        }
+    };
+    let (entries, manifest_report) = vigil_intel::misp::parse_manifest(&manifest)
+        .map_err(|e| anyhow!("{root}manifest.json: {e}"))?;
+    // Objects counts the events read, not the manifest's entries.
+    let mut report = vigil_intel::ImportReport {
+        errors: manifest_report.errors,
+        ..vigil_intel::ImportReport::default()
+    };
+    let item = |file: String, id: &str, reason: String| vigil_intel::ItemError {
+        source: file,
+        id: id.to_owned(),
+        reason,
+    };
+    let mut known: std::collections::BTreeMap<String, i64> = info
+        .cursor
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let due = vigil_intel::misp::events_to_fetch(&entries, |u| known.get(u).copied());
+    let mut set = IndicatorSet::new();
+    for e in due.iter().take(MAX_MISP_EVENTS) {
+        let bytes = match fetch_path(ctx, &root, &e.file_name(), creds, None).await {
+            Ok(Fetched::Body { bytes, .. }) => bytes,
+            Ok(Fetched::NotModified) => continue,
+            Err(err) => {
+                report
+                    .errors
+                    .push(item(e.file_name(), &e.uuid, format!("{err:#}")));
+                continue;
+            }
+        };
+        let (source, o) = (f.name.clone(), opts.clone());
+        let parsed = tokio::task::spawn_blocking(move || {
+            vigil_intel::misp::parse_events(&bytes, &source, &o)
+        })
+        .await
+        .context("feed parser failed")?;
+        match parsed {
+            Ok(imp) => {
+                report.absorb(imp.report);
+                set.merge(imp.indicators);
+                known.insert(e.uuid.clone(), e.timestamp.unwrap_or(0));
+            }
+            Err(err) => report
+                .errors
+                .push(item(e.file_name(), &e.uuid, err.to_string())),
+        }
+    }
+    if due.len() > MAX_MISP_EVENTS {
+        tracing::warn!(
+            feed = f.name,
+            due = due.len(),
+            "MISP feed sync stopped at its event limit"
+        );
+    }
+    let (ind, _) = store_parsed(&ctx.store, tenant, &set, &[], ctx.clock.now()).await?;
+    sync.objects = i64::try_from(report.objects.values().sum::<usize>()).unwrap_or(i64::MAX);
+    sync.added = i64::try_from(ind.added).unwrap_or(i64::MAX);
+    sync.updated = i64::try_from(ind.updated).unwrap_or(i64::MAX);
+    sync.errors = i64::try_from(report.errors.len()).unwrap_or(i64::MAX);
+    sync.error = report
+        .errors
+        .first()
+        .map(|e| format!("{}: {}", e.id, e.reason));
+    sync.status = if report.errors.is_empty() {
+        "ok"
+    } else {
+        "partial"
+    }
+    .into();
+    sync.cursor = Some(serde_json::to_string(&known)?);
     sync.expired = expired(ctx, tenant, &f.name).await?;
     Ok(sync)
 }
