@@ -156,6 +156,10 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long an intel change waits before the detectors are rebuilt, so
+/// changes arriving together cause one rebuild.
+const INTEL_RELOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// SIGHUP re-reads the configuration (and the Sigma rules, `--rules`
 /// included) and hot-reloads the detectors; their state carries over by
 /// detector id. A bad configuration keeps the old one. `intel_changed`
@@ -182,7 +186,12 @@ async fn reload_on_sighup(
             };
             tokio::select! {
                 r = hup_recv => if r.is_none() { break },
-                _ = intel_changed.notified() => tracing::info!("intel indicators changed; rebuilding the detectors"),
+                _ = intel_changed.notified() => {
+                    // Let a burst of posts and syncs settle into one rebuild
+                    // (a rebuild recompiles every detector).
+                    tokio::time::sleep(INTEL_RELOAD_SETTLE).await;
+                    tracing::info!("intel indicators changed; rebuilding the detectors");
+                }
             }
             // Compiling rules is CPU work: off the async threads.
             let (g, r, reg) = (globals.clone(), rules.clone(), pipeline.registry().clone());
