@@ -36,6 +36,9 @@ pub struct FeedConfig {
     pub auth: String,
     /// Name of the secret holding the credentials.
     pub secret: Option<String>,
+    /// Parser options: for `csv`, the column mapping (the fields of
+    /// `vigil_intel::list::ListFormat`). Must be a JSON object.
+    pub options: Option<serde_json::Value>,
 }
 
 /// Feed formats.
@@ -100,6 +103,12 @@ impl FeedConfig {
         }
         if self.auth != "none" && self.secret.as_deref().is_none_or(str::is_empty) {
             return Err(format!("secret: auth {} needs a secret name", self.auth));
+        }
+        if self.options.as_ref().is_some_and(|o| !o.is_object()) {
+            return Err("options: must be a JSON object".into());
+        }
+        if self.options.is_some() && self.format != "csv" {
+            return Err("options: only csv feeds take options (the column mapping)".into());
         }
         if self.auth != "none" && !remote {
             return Err("auth: credentials apply to http(s) feeds only".into());
@@ -167,7 +176,7 @@ pub struct FeedSync {
 }
 
 const COLUMNS: &str = "name, kind, location, enabled, interval_secs, default_confidence, \
-     default_tlp, auth, secret, configured, etag, last_modified, cursor, last_run, last_success, \
+     default_tlp, auth, secret, CAST(options AS TEXT) AS options, configured, etag, last_modified, cursor, last_run, last_success, \
      status, last_error, objects, added, updated, expired, errors";
 
 fn info_from_row(r: &impl RowExt) -> Result<FeedInfo> {
@@ -189,6 +198,11 @@ fn info_from_row(r: &impl RowExt) -> Result<FeedInfo> {
             default_tlp: r.opt_text(T, "default_tlp")?,
             auth: r.text(T, "auth")?,
             secret: r.opt_text(T, "secret")?,
+            options: r
+                .opt_text(T, "options")?
+                .map(|t| serde_json::from_str(&t))
+                .transpose()
+                .map_err(|e| corrupt(T, format!("column options: {e}")))?,
         },
         configured: r.flag(T, "configured")?,
         etag: r.opt_text(T, "etag")?,
@@ -282,9 +296,9 @@ impl Store {
             let mut tx = self.begin_write(pool, OP).await?;
             sqlx::query(
                 "INSERT INTO intel_feeds (tenant, name, kind, location, enabled, interval_secs, \
-                 default_confidence, default_tlp, auth, secret, configured, status, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, TRUE, 'new', $11, \
-                 $11) ON CONFLICT (tenant, name) DO UPDATE SET \
+                 default_confidence, default_tlp, auth, secret, options, configured, status, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, \
+                 TRUE, 'new', $11, $11) ON CONFLICT (tenant, name) DO UPDATE SET \
                  etag = CASE WHEN intel_feeds.location = excluded.location \
                    AND intel_feeds.kind = excluded.kind THEN intel_feeds.etag ELSE NULL END, \
                  last_modified = CASE WHEN intel_feeds.location = excluded.location \
@@ -295,7 +309,8 @@ impl Store {
                  interval_secs = excluded.interval_secs, \
                  default_confidence = excluded.default_confidence, \
                  default_tlp = excluded.default_tlp, auth = excluded.auth, \
-                 secret = excluded.secret, configured = TRUE, updated_at = excluded.updated_at",
+                 secret = excluded.secret, options = excluded.options, configured = TRUE, \
+                 updated_at = excluded.updated_at",
             )
             .bind(tenant.to_string())
             .bind(&f.name)
@@ -308,6 +323,7 @@ impl Store {
             .bind(&f.auth)
             .bind(f.secret.as_deref())
             .bind(now.as_micros())
+            .bind(f.options.as_ref().map(sqlx::types::Json))
             .execute(tx.conn())
             .await
             .map_err(db(OP))?;

@@ -31,6 +31,12 @@ pub const TAXII_MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/40011_feeds.sql"),
         postgres: include_str!("../migrations/postgres/40011_feeds.sql"),
     },
+    Migration {
+        version: version(BLOCK_INTEL, 12),
+        name: "intel_feed_options",
+        sqlite: include_str!("../migrations/sqlite/40012_feed_options.sql"),
+        postgres: include_str!("../migrations/postgres/40012_feed_options.sql"),
+    },
 ];
 
 /// Which versions of each object a query returns (TAXII `match[version]`);

@@ -422,6 +422,51 @@ async fn file_and_http_feeds_sync_with_conditional_get() {
         "the feed's default TLP: {found}"
     );
 
+    // A CSV with a column mapping (abuse.ch style: header, URL in column 2).
+    let csv = d.join("urls.csv");
+    std::fs::write(
+        &csv,
+        "# export\nid,dateadded,url,status\n1,2024-01-01 00:00:00,http://bad.example/x.exe,online\n",
+    )
+    .expect("write csv");
+    let (code, _, err) = vigil(
+        d,
+        &[
+            "intel",
+            "feeds",
+            "add",
+            "urls",
+            &csv.display().to_string(),
+            "--format",
+            "csv",
+            "--csv-mapping",
+            r#"{"delimiter": ",", "header": true, "value_column": 2, "kind": "url", "first_seen_column": 1}"#,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, v) = sync_json(d, &["urls"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v[0]["added"], 1, "{v}");
+    let (_, out, _) = vigil(d, &["intel", "search", "bad.example", "--format", "json"]);
+    let found: Value = serde_json::from_str(&out).expect("search");
+    assert_eq!(found[0]["type"], "url", "{found}");
+    let (code, _, err) = vigil(
+        d,
+        &[
+            "intel",
+            "feeds",
+            "add",
+            "bad",
+            "/tmp/x",
+            "--format",
+            "csv",
+            "--csv-mapping",
+            "{\"value_column\": \"two\"}",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("csv-mapping"), "{err}");
+
     // A failing feed records its error and the exit code says so.
     let (code, _, err) = vigil(
         d,

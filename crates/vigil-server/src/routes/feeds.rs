@@ -35,6 +35,9 @@ pub(crate) struct FeedDto {
     auth: String,
     /// Name of the secret with the credentials (never its value).
     secret: Option<String>,
+    /// csv: the column mapping.
+    #[schema(value_type = Option<Object>)]
+    csv_mapping: Option<serde_json::Value>,
     /// `new`, `ok`, `not-modified`, `partial` or `error`.
     status: String,
     /// Last run, RFC 3339.
@@ -68,6 +71,7 @@ impl From<&FeedInfo> for FeedDto {
             default_tlp: c.default_tlp.clone(),
             auth: c.auth.clone(),
             secret: c.secret.clone(),
+            csv_mapping: c.options.clone(),
             status: f.status.clone(),
             last_run: f.last_run.map(|t| t.to_rfc3339()),
             last_success: f.last_success.map(|t| t.to_rfc3339()),
@@ -117,6 +121,12 @@ pub(crate) struct FeedInput {
     /// The secret with the credentials (`vigil secret set NAME`).
     #[serde(default)]
     secret: Option<String>,
+    /// csv: the column mapping, e.g. `{"delimiter": ",", "header": true,
+    /// "value_column": 2, "kind": "url"}` (see `vigil intel feeds add
+    /// --help`); checked when the feed syncs.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    csv_mapping: Option<serde_json::Value>,
 }
 
 /// Configured feeds with their health.
@@ -174,6 +184,7 @@ pub(crate) async fn put_feed(
         default_tlp: input.default_tlp,
         auth: input.auth.unwrap_or_else(|| "none".into()),
         secret: input.secret,
+        options: input.csv_mapping,
     };
     f.validate().map_err(AppError::bad_request)?;
     let now = state.clock.now();

@@ -196,6 +196,7 @@ pub async fn taxii_collections_and_feeds(s: Store) {
         default_tlp: Some("TLP:GREEN".into()),
         auth: "none".into(),
         secret: None,
+        options: Some(json!({"delimiter": ",", "value_column": 1, "header": true})),
     };
     assert_eq!(f.validate(), Ok(()));
     s.put_feed(d, &f, t(10)).await.expect("put");
@@ -284,6 +285,13 @@ pub async fn taxii_collections_and_feeds(s: Store) {
                 ..f.clone()
             },
             "format",
+        ),
+        (
+            FeedConfig {
+                options: Some(json!([1])),
+                ..f.clone()
+            },
+            "options",
         ),
         (
             FeedConfig {

@@ -20,6 +20,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use serde_json::Value;
+use vigil_intel::list::ListFormat;
 use vigil_intel::stix::ImportOptions;
 use vigil_intel::{IndicatorSet, Tlp};
 use vigil_model::{Clock, TenantId, Timestamp};
@@ -107,6 +108,14 @@ pub struct AddArgs {
     /// Store the feed disabled (no scheduled syncs).
     #[arg(long)]
     pub disabled: bool,
+    /// csv: the column mapping as JSON, e.g. `{"delimiter": ",", "header":
+    /// true, "value_column": 2, "kind": "url", "first_seen_column": 0,
+    /// "tags_column": 6}` (fields: delimiter — null for one value per
+    /// line, comment, header, value_column, kind, type_column,
+    /// first_seen_column, tags_column, related_column). By default, the
+    /// value is the first column and its type is guessed.
+    #[arg(long, value_name = "JSON")]
+    pub csv_mapping: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +153,16 @@ pub async fn run(cfg: Config, cmd: FeedsCommand) -> Result<ExitCode> {
                 default_tlp: a.tlp,
                 auth: format!("{:?}", a.auth).to_lowercase(),
                 secret: a.secret,
+                options: match &a.csv_mapping {
+                    None => None,
+                    Some(text) => {
+                        let v: Value =
+                            serde_json::from_str(text).context("--csv-mapping is not JSON")?;
+                        serde_json::from_value::<ListFormat>(v.clone())
+                            .context("--csv-mapping is not a column mapping")?;
+                        Some(v)
+                    }
+                },
             };
             f.validate().map_err(|e| anyhow!("invalid feed: {e}"))?;
             let location =
@@ -537,10 +556,21 @@ async fn sync_inner(ctx: &SyncContext, tenant: TenantId, info: &FeedInfo) -> Res
         }
     };
     let source = f.name.clone();
-    let (inds, objects, report) =
-        tokio::task::spawn_blocking(move || parse_bytes(&bytes, &source, format, &opts))
-            .await
-            .context("feed parser failed")??;
+    let mapping = match (&f.options, format) {
+        (Some(o), InputFormat::Csv) => Some(
+            serde_json::from_value::<ListFormat>(o.clone())
+                .map_err(|e| anyhow!("feed {}: bad csv mapping: {e}", f.name))?,
+        ),
+        _ => None,
+    };
+    let (inds, objects, report) = tokio::task::spawn_blocking(move || match mapping {
+        Some(m) => vigil_intel::list::parse_list(&bytes, &source, &m, &opts)
+            .map(|(inds, r)| (inds, Vec::new(), r))
+            .map_err(anyhow::Error::from),
+        None => parse_bytes(&bytes, &source, format, &opts),
+    })
+    .await
+    .context("feed parser failed")??;
     let mut set = IndicatorSet::new();
     set.merge(inds);
     let now = ctx.clock.now();
@@ -609,6 +639,7 @@ async fn fetch_path(
                 default_tlp: None,
                 auth: "none".into(),
                 secret: None,
+                options: None,
             })
         },
         configured: true,
@@ -807,6 +838,7 @@ struct FeedRow {
     default_tlp: Option<String>,
     auth: String,
     secret: Option<String>,
+    csv_mapping: Option<Value>,
     status: String,
     last_run: Option<Timestamp>,
     last_success: Option<Timestamp>,
@@ -831,6 +863,7 @@ impl From<&FeedInfo> for FeedRow {
             default_tlp: c.default_tlp.clone(),
             auth: c.auth.clone(),
             secret: c.secret.clone(),
+            csv_mapping: c.options.clone(),
             status: f.status.clone(),
             last_run: f.last_run,
             last_success: f.last_success,
