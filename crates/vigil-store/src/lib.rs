@@ -91,6 +91,7 @@ mod tenants;
 pub mod token;
 mod tokens;
 mod vuln;
+mod vuln_intel;
 
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
@@ -107,6 +108,7 @@ pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use tenants::Tenant;
 pub use tokens::TokenRecord;
+pub use vuln_intel::{VulnIntel, VulnIntelLink};
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
     FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,

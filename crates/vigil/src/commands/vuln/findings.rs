@@ -9,8 +9,8 @@ use vigil_store::{FindingQuery, FindingRecord, Store};
 use vigil_vuln::lifecycle::Status;
 
 use super::args::VulnsCommand;
-use super::priority::rank_of;
-use super::{TENANT, now, parse_time, rescore_all};
+use vigil_vulnops::priority::rank_of;
+use super::{TENANT, now, parse_time};
 use crate::config::Config;
 use crate::context;
 use crate::output::{self, Row};
@@ -165,7 +165,7 @@ pub async fn run(cfg: Config, cmd: VulnsCommand) -> Result<ExitCode> {
     let store = context::open_store(&cfg).await?;
     let now = now()?;
     // Expired acceptances reopen and priorities follow new KEV/EPSS data.
-    rescore_all(&store, &cfg.vuln, now).await?;
+    vigil_vulnops::rescore_all(&store, TENANT, &cfg.vuln, now).await?;
     let names = asset_names(&store).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     match cmd {

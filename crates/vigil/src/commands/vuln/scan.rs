@@ -10,8 +10,7 @@ use vigil_vuln::Component;
 use vigil_vuln::inventory::{self, OsRelease};
 
 use super::args::{ScanCommand, ScanHostArgs};
-use super::imports::store_components;
-use super::{asset_or_create, load_reference, now, reconcile};
+use super::{TENANT, asset_or_create, now};
 use crate::config::Config;
 use crate::context;
 use crate::output::{self, Row};
@@ -71,10 +70,10 @@ pub async fn run(cfg: Config, cmd: ScanCommand) -> Result<ExitCode> {
         let now = now()?;
         let asset = asset_or_create(&store, name, now).await?;
         let list: Vec<Component> = comps.into_iter().map(|(c, _)| c).collect();
-        let n = store_components(&store, &asset.id, "host", &list, now).await?;
-        let r = load_reference(&store).await?;
-        let hits = super::match_components(&r, &list);
-        let s = reconcile(&store, &cfg.vuln, &r, &asset, "host", hits, now).await?;
+        let out =
+            vigil_vulnops::import_sbom(&store, TENANT, &cfg.vuln, &asset, "host", list, now)
+                .await?;
+        let (n, s) = (out.components, out.findings);
         eprintln!(
             "asset {}: {n} components stored; findings: {} new, {} fixed, {} reopened",
             asset.asset.name, s.opened, s.fixed, s.reopened
