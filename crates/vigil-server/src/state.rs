@@ -72,6 +72,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Limits and tunables.
     pub config: ServerConfig,
+    /// Vulnerability-management settings (SLA policy, EPSS threshold),
+    /// shared with the CLI's `[vuln]` section. By default, the defaults;
+    /// set with [`AppState::with_vuln_settings`].
+    pub vuln: Arc<vigil_vulnops::Settings>,
     pub(crate) inner: Arc<Internals>,
 }
 
@@ -119,6 +123,7 @@ impl AppState {
             pipeline,
             clock,
             config,
+            vuln: Arc::new(vigil_vulnops::Settings::default()),
             inner: Arc::new(Internals {
                 tokens,
                 ingest_permits,
@@ -133,6 +138,12 @@ impl AppState {
 }
 
 impl AppState {
+    /// Uses these vulnerability-management settings (the `[vuln]` section).
+    pub fn with_vuln_settings(mut self, settings: vigil_vulnops::Settings) -> Self {
+        self.vuln = Arc::new(settings);
+        self
+    }
+
     /// Adds metrics owned by other components (the listeners) to
     /// `/metrics`. Call it on the value [`AppState::new`] returned, before
     /// cloning it; on a state already shared the metrics are not added and

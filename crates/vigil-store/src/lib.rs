@@ -108,8 +108,8 @@ pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use tenants::Tenant;
 pub use tokens::TokenRecord;
-pub use vuln_intel::{VulnIntel, VulnIntelLink};
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
     FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,
 };
+pub use vuln_intel::{VulnIntel, VulnIntelLink};

@@ -119,7 +119,10 @@ impl Store {
             .map_err(db(OP))?;
             let mut latest: BTreeMap<String, (bool, serde_json::Value)> = BTreeMap::new();
             for r in &objects {
-                latest.insert(r.text(T, "id")?, (r.flag(T, "revoked")?, r.json(T, "body")?));
+                latest.insert(
+                    r.text(T, "id")?,
+                    (r.flag(T, "revoked")?, r.json(T, "body")?),
+                );
             }
             let rels = sqlx::query(
                 "SELECT r.relationship_type, r.source_ref, r.target_ref, \

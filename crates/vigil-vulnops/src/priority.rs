@@ -80,7 +80,10 @@ impl IntelEvidence {
                 let url = r.rsplit(' ').next().unwrap_or(r);
                 is_exploit_ref("", url) || r.to_ascii_lowercase().starts_with("exploit")
             }) {
-                push(&mut e.poc, format!("intel exploit reference for {cve}: {r}"));
+                push(
+                    &mut e.poc,
+                    format!("intel exploit reference for {cve}: {r}"),
+                );
             }
         }
         e
@@ -388,7 +391,12 @@ mod tests {
             indicators: 0,
         };
         let tool = VulnIntel {
-            links: vec![link("targets", "tool", "Scanner", &["vulnerability-scanning"])],
+            links: vec![link(
+                "targets",
+                "tool",
+                "Scanner",
+                &["vulnerability-scanning"],
+            )],
             references: vec!["exploit-db https://www.exploit-db.com/exploits/1".into()],
             ..VulnIntel::default()
         };
@@ -398,7 +406,10 @@ mod tests {
         };
         let e = IntelEvidence::from_store(&[("CVE-2017-0144", &worm)]);
         assert_eq!(e.active, ["malware \"WannaCry\" exploits CVE-2017-0144"]);
-        assert_eq!(e.automatable, ["worm malware \"WannaCry\" exploits CVE-2017-0144"]);
+        assert_eq!(
+            e.automatable,
+            ["worm malware \"WannaCry\" exploits CVE-2017-0144"]
+        );
         let e2 = IntelEvidence::from_store(&[("CVE-1", &tool)]);
         assert!(e2.active.is_empty() && e2.automatable.is_empty());
         assert_eq!(e2.poc.len(), 2, "{:?}", e2.poc);
@@ -407,7 +418,9 @@ mod tests {
 
         // A local, user-interaction vector is not automatable by CVSS; the
         // worm makes it so, and exploitation active.
-        let v: Vector = "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H".parse().unwrap();
+        let v: Vector = "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H"
+            .parse()
+            .unwrap();
         let run = |intel: IntelEvidence| {
             prioritise(
                 &Inputs {
@@ -430,9 +443,17 @@ mod tests {
         let with = run(e);
         assert_eq!(with.explanation["exploitation"], "Active");
         assert_eq!(with.explanation["automatable"], "Yes");
-        assert!(with.rank > without.rank, "{} vs {}", with.decision, without.decision);
+        assert!(
+            with.rank > without.rank,
+            "{} vs {}",
+            with.decision,
+            without.decision
+        );
         let reason = with.explanation["reason"].as_str().unwrap_or("");
-        assert!(reason.contains("intel: malware \"WannaCry\" exploits"), "{reason}");
+        assert!(
+            reason.contains("intel: malware \"WannaCry\" exploits"),
+            "{reason}"
+        );
         assert!(reason.contains("automatable yes (intel: worm"), "{reason}");
         let poc = run(e2);
         assert_eq!(poc.explanation["exploitation"], "Public PoC");

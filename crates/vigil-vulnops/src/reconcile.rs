@@ -355,7 +355,10 @@ pub async fn refresh_all(
             total.add(s);
         }
     }
-    rescore(store, tenant, cfg, &r, now, |f| f.source.starts_with("scan:")).await?;
+    rescore(store, tenant, cfg, &r, now, |f| {
+        f.source.starts_with("scan:")
+    })
+    .await?;
     Ok(total)
 }
 

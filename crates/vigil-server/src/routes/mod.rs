@@ -36,6 +36,9 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(hec::raw))
         .routes(routes!(hec::ack))
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    let sbom = OpenApiRouter::default()
+        .routes(routes!(vuln::upload_sbom))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
     let evtx = OpenApiRouter::default()
         .routes(routes!(evtx::ingest_evtx))
         .layer(DefaultBodyLimit::max(config.max_evtx_bytes));
@@ -64,6 +67,7 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(hec::health))
         .merge(hec)
         .merge(evtx)
+        .merge(sbom)
 }
 
 /// The largest page any list route returns.

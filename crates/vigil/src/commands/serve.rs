@@ -106,6 +106,7 @@ pub async fn run(
         println!("Syslog listener {} on {}://{}", b.name, b.protocol, b.addr);
     }
     let state = AppState::new(store.clone(), pipeline, clock, server_cfg)
+        .with_vuln_settings(cfg.vuln.clone())
         .with_metrics(|r| listener_metrics.register(r));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await

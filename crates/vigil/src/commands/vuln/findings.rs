@@ -9,11 +9,11 @@ use vigil_store::{FindingQuery, FindingRecord, Store};
 use vigil_vuln::lifecycle::Status;
 
 use super::args::VulnsCommand;
-use vigil_vulnops::priority::rank_of;
 use super::{TENANT, now, parse_time};
 use crate::config::Config;
 use crate::context;
 use crate::output::{self, Row};
+use vigil_vulnops::priority::rank_of;
 
 /// One finding as the CLI shows it.
 #[derive(Serialize)]

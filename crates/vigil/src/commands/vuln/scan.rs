@@ -70,9 +70,8 @@ pub async fn run(cfg: Config, cmd: ScanCommand) -> Result<ExitCode> {
         let now = now()?;
         let asset = asset_or_create(&store, name, now).await?;
         let list: Vec<Component> = comps.into_iter().map(|(c, _)| c).collect();
-        let out =
-            vigil_vulnops::import_sbom(&store, TENANT, &cfg.vuln, &asset, "host", list, now)
-                .await?;
+        let out = vigil_vulnops::import_sbom(&store, TENANT, &cfg.vuln, &asset, "host", list, now)
+            .await?;
         let (n, s) = (out.components, out.findings);
         eprintln!(
             "asset {}: {n} components stored; findings: {} new, {} fixed, {} reopened",
