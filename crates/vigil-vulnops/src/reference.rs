@@ -75,39 +75,24 @@ pub async fn load_reference(store: &Store, tenant: TenantId, now: Timestamp) -> 
             Err(e) => tracing::warn!(id = %r.id, error = %e, "stored OSV record does not parse"),
         }
     }
-    let exploit_refs = records
-        .iter()
-        .map(|r| (r.id.clone(), has_exploit_ref(r)))
-        .collect();
-    let advisory_severity = records
-        .iter()
-        .filter_map(|r| Some((r.id.clone(), advisory_severity(r)?)))
-        .collect();
-    let db = tokio::task::spawn_blocking(move || OsvDatabase::new(records))
+    let mut r = tokio::task::spawn_blocking(move || Reference::from_records(records))
         .await
         .map_err(|e| Error::Task(e.to_string()))?;
-    let kev = store
+    r.kev = store
         .list_kev()
         .await?
         .into_iter()
         .map(|k| (k.cve.clone(), k))
         .collect();
-    let epss = store.list_epss().await?.into_iter().collect();
-    let intel = match store.vuln_intel(tenant, now).await {
+    r.epss = store.list_epss().await?.into_iter().collect();
+    r.intel = match store.vuln_intel(tenant, now).await {
         Ok(i) => i,
         Err(e) => {
             tracing::warn!(error = %e, "intel about vulnerabilities not read; prioritising without it");
             HashMap::new()
         }
     };
-    Ok(Reference {
-        db,
-        exploit_refs,
-        advisory_severity,
-        kev,
-        epss,
-        intel,
-    })
+    Ok(r)
 }
 
 /// A vulnerable component as a match or a scanner reported it.
@@ -161,6 +146,27 @@ fn severity_rank(s: &str) -> u8 {
 }
 
 impl Reference {
+    /// The index and per-record facts of these OSV records, without KEV,
+    /// EPSS or intel (CPU work: builds the matching index).
+    pub fn from_records(records: Vec<OsvRecord>) -> Reference {
+        let exploit_refs = records
+            .iter()
+            .map(|r| (r.id.clone(), has_exploit_ref(r)))
+            .collect();
+        let advisory_severity = records
+            .iter()
+            .filter_map(|r| Some((r.id.clone(), advisory_severity(r)?)))
+            .collect();
+        Reference {
+            db: OsvDatabase::new(records),
+            exploit_refs,
+            advisory_severity,
+            kev: HashMap::new(),
+            epss: HashMap::new(),
+            intel: HashMap::new(),
+        }
+    }
+
     /// Matches components against the OSV index (CPU work: call it from a
     /// blocking context, or use [`Reference::match_blocking`]).
     pub fn match_components(&self, comps: &[Component]) -> Vec<Hit> {
@@ -203,5 +209,52 @@ impl Reference {
         tokio::task::spawn_blocking(move || r.match_components(&comps))
             .await
             .map_err(|e| Error::Task(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(json: serde_json::Value) -> OsvRecord {
+        vigil_vuln::osv::parse_json(&json.to_string())
+            .unwrap()
+            .remove(0)
+    }
+
+    /// Go advisories carry no CVSS vector (none of the 2,110 in the shared
+    /// data has a `severity` entry); the GitHub advisory they alias does
+    /// carry `database_specific.severity`, which becomes the severity.
+    #[test]
+    fn ghsa_severity_when_no_vector() {
+        let go = record(serde_json::json!({
+            "id": "GO-2099-0001", "aliases": ["GHSA-aaaa-bbbb-cccc"],
+            "affected": [{"package": {"ecosystem": "Go", "name": "example.com/m"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]
+        }));
+        let ghsa = record(serde_json::json!({
+            "id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2099-1"],
+            "database_specific": {"severity": "MODERATE", "github_reviewed": true},
+            "affected": [{"package": {"ecosystem": "Go", "name": "example.com/m"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]
+        }));
+        let only_go = Reference::from_records(vec![go.clone()]);
+        let c: Component = "pkg:golang/example.com/m@v1.1.0"
+            .parse::<vigil_vuln::Purl>()
+            .map(Component::from_purl)
+            .unwrap();
+        let hits = only_go.match_components(std::slice::from_ref(&c));
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].severity, "unknown");
+        let both = Reference::from_records(vec![go, ghsa]);
+        let hits = both.match_components(std::slice::from_ref(&c));
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].severity, "medium");
+        assert_eq!(hits[0].cvss_vector, None);
+        let fixed: Component = "pkg:golang/example.com/m@v1.2.0"
+            .parse::<vigil_vuln::Purl>()
+            .map(Component::from_purl)
+            .unwrap();
+        assert!(both.match_components(&[fixed]).is_empty());
     }
 }

@@ -403,6 +403,67 @@ fn scan_host_lists_the_dpkg_packages() {
     }
 }
 
+/// `vigil scan host` reads the RPM sqlite database (Fedora 33+, RHEL 9):
+/// the committed fixture (`tests/fixtures/make_rpmdb.py`) holds four
+/// packages, a gpg-pubkey pseudo-package (skipped) and a damaged header
+/// (reported with its hnum; the others still come through, exit code 1).
+/// Stored components keep the epoch. See: #6
+#[test]
+fn scan_host_reads_the_rpm_sqlite_database() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpmroot");
+    let root = root.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let now = "2026-01-01T00:00:00Z";
+    let (code, out, err) = vigil(
+        tmp.path(),
+        now,
+        &[
+            "scan", "host", "--root", root, "--asset", "fedora1", "--format", "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("rpmdb.sqlite: Packages hnum 6: rpm-header:"),
+        "{err}"
+    );
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let purls: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:rpm/fedora/bash@5.2.26-3.fc40?arch=x86_64&distro=fedora-40",
+            "pkg:rpm/fedora/openssl-libs@3.2.2-3.fc40?arch=x86_64&distro=fedora-40&epoch=1",
+            "pkg:rpm/fedora/tzdata@2024a-5.fc40?arch=noarch&distro=fedora-40",
+            "pkg:rpm/fedora/glibc@2.39-17.fc40?arch=i686&distro=fedora-40",
+        ]
+    );
+    assert_eq!(rows[1]["version"], "1:3.2.2-3.fc40");
+    let shown = json(
+        tmp.path(),
+        now,
+        &["assets", "show", "fedora1", "--format", "json"],
+    );
+    let stored: Vec<(&str, &str)> = shown["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["purl"].as_str().unwrap(), c["version"].as_str().unwrap()))
+        .collect();
+    assert!(
+        stored.contains(&(
+            "pkg:rpm/fedora/openssl-libs@3.2.2-3.fc40?arch=x86_64&distro=fedora-40&epoch=1",
+            "1:3.2.2-3.fc40"
+        )),
+        "{stored:?}"
+    );
+    assert_eq!(stored.len(), 4);
+}
+
 #[test]
 fn real_data_osv_kev_epss_and_an_sbom_give_findings() {
     let Some(root) = std::env::var_os("VIGIL_TESTDATA") else {

@@ -97,7 +97,8 @@ pub struct SbomImportArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScanCommand {
     /// Inventory this host (or a mounted image with --root): os-release,
-    /// the dpkg status database, the apk installed database, plus the given
+    /// the dpkg status database, the apk installed database, the RPM
+    /// database (rpmdb.sqlite, as on Fedora 33+ and RHEL 9), plus the given
     /// lock files. Prints the components with their purls; with --asset
     /// also stores them and reconciles the asset's findings.
     Host(ScanHostArgs),
