@@ -91,6 +91,7 @@ mod tenants;
 pub mod token;
 mod tokens;
 mod vuln;
+mod vuln_discovery;
 mod vuln_intel;
 
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
@@ -112,4 +113,5 @@ pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
     FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,
 };
+pub use vuln_discovery::{HostSighting, SightingStats};
 pub use vuln_intel::{VulnIntel, VulnIntelLink};

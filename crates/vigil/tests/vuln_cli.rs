@@ -403,6 +403,85 @@ fn scan_host_lists_the_dpkg_packages() {
     }
 }
 
+/// Hosts seen in events become assets (source `seen_in_events`) or link
+/// to existing ones by name (case-insensitive, FQDN to short name) or IP;
+/// linking moves only `last_seen`, never what the analyst set. A second
+/// pass reads only new events. See: #6
+#[test]
+fn hosts_seen_in_events_become_assets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = "2026-03-01T00:00:00Z";
+    ok(
+        tmp.path(),
+        now,
+        &[
+            "assets",
+            "add",
+            "db1",
+            "--criticality",
+            "5",
+            "--exposure",
+            "isolated",
+            "--owner",
+            "dba",
+            "--ip",
+            "10.0.0.9",
+            "--data",
+            "payment",
+        ],
+    );
+    let events = tmp.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        concat!(
+            "{\"message\":\"a\",\"host\":{\"name\":\"web7\",\"ip\":[\"192.0.2.7\",\"127.0.0.1\"]}}\n",
+            "{\"message\":\"b\",\"host\":{\"name\":\"WEB7\"}}\n",
+            "{\"message\":\"c\",\"host\":{\"name\":\"DB1.corp.example\"}}\n",
+            "{\"message\":\"d\",\"host\":{\"ip\":\"10.0.0.9\"}}\n",
+            "{\"message\":\"e\",\"host\":{\"ip\":\"198.51.100.3\"}}\n",
+            "{\"message\":\"f\"}\n",
+        ),
+    )
+    .unwrap();
+    ok(
+        tmp.path(),
+        now,
+        &["ingest", events.to_str().unwrap(), "--format", "json", "-q"],
+    );
+    let out = ok(tmp.path(), now, &["assets", "discover"]);
+    assert!(out.contains("2 created"), "{out}");
+    assert!(out.contains("from 6 events"), "{out}");
+    let list = json(tmp.path(), now, &["assets", "list", "--format", "json"]);
+    let by_name = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("no asset {n}: {list}"))
+    };
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    let web = by_name("web7");
+    assert_eq!(web["source"], "seen_in_events");
+    assert_eq!(web["ips"], serde_json::json!(["192.0.2.7"]));
+    assert_eq!(
+        (web["criticality"].as_u64(), web["exposure"].as_str()),
+        (Some(3), Some("internal"))
+    );
+    assert!(web["last_seen"].is_string());
+    let bare = by_name("198.51.100.3");
+    assert_eq!(bare["source"], "seen_in_events");
+    let db = by_name("db1");
+    assert_eq!(db["source"], "manual");
+    assert!(db["last_seen"].is_string(), "linked: {db}");
+    assert_eq!(db["criticality"], 5);
+    assert_eq!(db["exposure"], "isolated");
+    assert_eq!(db["owner"], "dba");
+    assert_eq!(db["data_classes"], serde_json::json!(["payment"]));
+    let out = ok(tmp.path(), now, &["assets", "discover"]);
+    assert!(out.contains("0 created, 0 linked, from 0 events"), "{out}");
+}
+
 /// `vigil scan host` reads the RPM sqlite database (Fedora 33+, RHEL 9):
 /// the committed fixture (`tests/fixtures/make_rpmdb.py`) holds four
 /// packages, a gpg-pubkey pseudo-package (skipped) and a damaged header

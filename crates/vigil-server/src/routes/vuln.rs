@@ -41,6 +41,11 @@ pub(crate) struct AssetDto {
     data_classes: Vec<String>,
     /// Tags.
     tags: Vec<String>,
+    /// How it came to exist: `manual`, or `seen_in_events` (created from
+    /// the hosts events name).
+    source: String,
+    /// When events last named it, RFC 3339.
+    last_seen: Option<String>,
     /// Created, RFC 3339.
     created_at: String,
     /// Last change, RFC 3339.
@@ -61,6 +66,8 @@ impl From<&AssetRecord> for AssetDto {
             exposure: n.exposure.clone(),
             data_classes: n.data_classes.clone(),
             tags: n.tags.clone(),
+            source: a.source.clone(),
+            last_seen: a.last_seen.map(|t| t.to_rfc3339()),
             created_at: a.created_at.to_rfc3339(),
             updated_at: a.updated_at.to_rfc3339(),
         }

@@ -29,6 +29,12 @@ pub enum AssetsCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Link the hosts named by stored events (`host.name`, `host.ip`) to
+    /// assets, creating missing ones (source `seen_in_events`, host,
+    /// criticality 3, internal); analyst-set fields are never changed. Reads
+    /// the events after the last pass; `vigil serve` does this every
+    /// `[vuln] discovery_interval_secs`.
+    Discover,
 }
 
 /// Output format flag shared by listings.

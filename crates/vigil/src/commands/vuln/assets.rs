@@ -21,6 +21,15 @@ pub async fn run(cfg: Config, cmd: AssetsCommand) -> Result<ExitCode> {
         AssetsCommand::List(f) => list(&store, f.format).await?,
         AssetsCommand::Show { asset, format } => show(&store, &asset, format.format).await?,
         AssetsCommand::ImportCsv { file } => import_csv(&store, &file).await?,
+        AssetsCommand::Discover => {
+            let registry = std::sync::Arc::new(vigil_model::FieldRegistry::new());
+            let d = super::discovery::discover_once(&store, &registry, now()?).await?;
+            println!(
+                "assets: {} created, {} linked, from {} events",
+                d.created, d.linked, d.events
+            );
+            ExitCode::SUCCESS
+        }
     };
     store.close().await;
     Ok(code)
@@ -68,6 +77,8 @@ struct AssetRow {
     exposure: String,
     data_classes: Vec<String>,
     tags: Vec<String>,
+    source: String,
+    last_seen: Option<String>,
     open_findings: usize,
 }
 
@@ -85,6 +96,8 @@ impl AssetRow {
             exposure: n.exposure,
             data_classes: n.data_classes,
             tags: n.tags,
+            source: a.source,
+            last_seen: a.last_seen.map(|t| t.to_rfc3339()),
             open_findings: open,
         }
     }
@@ -100,6 +113,8 @@ impl Row for AssetRow {
             "data",
             "owner",
             "ips",
+            "source",
+            "last seen",
             "open",
             "id",
         ]
@@ -113,6 +128,8 @@ impl Row for AssetRow {
             self.data_classes.join(";"),
             self.owner.clone().unwrap_or_else(|| "-".into()),
             self.ips.join(";"),
+            self.source.clone(),
+            self.last_seen.clone().unwrap_or_else(|| "-".into()),
             self.open_findings.to_string(),
             self.id.clone(),
         ]

@@ -7,6 +7,7 @@
 pub mod args;
 mod assets;
 mod csv;
+pub mod discovery;
 mod findings;
 mod imports;
 mod scan;
