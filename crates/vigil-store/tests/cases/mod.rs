@@ -11,6 +11,7 @@ mod rules;
 mod secrets;
 mod tokens;
 mod vuln;
+mod vuln_links;
 
 pub use alerts::*;
 pub use audit::*;
@@ -23,6 +24,7 @@ pub use rules::*;
 pub use secrets::*;
 pub use tokens::*;
 pub use vuln::*;
+pub use vuln_links::*;
 
 use vigil_model::{
     Alert, AlertId, Entities, Event, EventBuilder, EventFormat, Principal, Severity, TenantId,
