@@ -111,7 +111,8 @@ pub use tenants::Tenant;
 pub use tokens::TokenRecord;
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
-    FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,
+    FindingQuery, FindingRecord, KevEntry, MAX_FINDINGS_PAGE, NewAsset, VULN_MIGRATIONS,
+    VulnRecord,
 };
 pub use vuln_discovery::{HostSighting, SightingStats};
 pub use vuln_intel::{VulnIntel, VulnIntelLink};

@@ -17,8 +17,8 @@ mod reference;
 
 pub use error::{Error, Result};
 pub use reconcile::{
-    Reconciled, SbomOutcome, asset_or_create, import_sbom, reconcile, refresh_all, rescore,
-    rescore_all, store_components,
+    Reconciled, SbomOutcome, all_findings, asset_or_create, import_sbom, reconcile, refresh_all,
+    rescore, rescore_all, store_components,
 };
 pub use reference::{Hit, Reference, load_reference};
 

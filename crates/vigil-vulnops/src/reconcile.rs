@@ -16,6 +16,38 @@ use crate::error::Result;
 use crate::priority;
 use crate::reference::{Hit, Reference, load_reference};
 
+/// Every finding `q` selects, read page by page (one `list_findings` call
+/// returns at most `MAX_FINDINGS_PAGE`); `q.after` and `q.limit` are
+/// ignored.
+pub async fn all_findings(
+    store: &Store,
+    tenant: TenantId,
+    q: &FindingQuery,
+) -> Result<Vec<FindingRecord>> {
+    findings_paged(store, tenant, q, vigil_store::MAX_FINDINGS_PAGE).await
+}
+
+async fn findings_paged(
+    store: &Store,
+    tenant: TenantId,
+    q: &FindingQuery,
+    page: u32,
+) -> Result<Vec<FindingRecord>> {
+    let mut q = q.clone();
+    q.after = None;
+    q.limit = page;
+    let mut out = Vec::new();
+    loop {
+        let page = store.list_findings(tenant, &q).await?;
+        let full = page.len() == q.limit as usize;
+        q.after = page.last().map(|f| f.id.clone());
+        out.extend(page);
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
 /// The asset by name or id, created as an internal host of criticality 3
 /// when unknown; the flag says whether it was created.
 pub async fn asset_or_create(
@@ -195,15 +227,15 @@ pub async fn reconcile(
     hits: Vec<Hit>,
     now: Timestamp,
 ) -> Result<Reconciled> {
-    let existing = store
-        .list_findings(
-            tenant,
-            &FindingQuery {
-                asset_id: Some(asset.id.clone()),
-                ..FindingQuery::default()
-            },
-        )
-        .await?;
+    let existing = all_findings(
+        store,
+        tenant,
+        &FindingQuery {
+            asset_id: Some(asset.id.clone()),
+            ..FindingQuery::default()
+        },
+    )
+    .await?;
     let mut by_key: HashMap<(String, String), FindingRecord> = existing
         .into_iter()
         .filter(|f| f.source == source)
@@ -379,10 +411,7 @@ pub async fn rescore(
         .map(|a| (a.id.clone(), a))
         .collect();
     let mut changed = Vec::new();
-    for mut f in store
-        .list_findings(tenant, &FindingQuery::default())
-        .await?
-    {
+    for mut f in all_findings(store, tenant, &FindingQuery::default()).await? {
         if !which(&f) {
             continue;
         }
@@ -412,4 +441,55 @@ pub async fn rescore_all(
 ) -> Result<usize> {
     let r = load_reference(store, tenant, now).await?;
     rescore(store, tenant, cfg, &r, now, |_| true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(i: usize) -> Hit {
+        Hit {
+            component: format!("pkg:pypi/p{i}@1.0"),
+            package: format!("p{i}"),
+            version: "1.0".into(),
+            ecosystem: "PyPI".into(),
+            vulnerability: format!("CVE-2099-{i}"),
+            aliases: vec![format!("CVE-2099-{i}")],
+            summary: None,
+            cvss_vector: None,
+            severity: "high".into(),
+            fixed: vec!["2.0".into()],
+            exploit_refs: false,
+        }
+    }
+
+    /// Listing stops at a page (10,000 rows); the lifecycle and the
+    /// listings must see every finding, or a second import of a big SBOM
+    /// counts the findings past the first page as new. See: #6
+    #[tokio::test]
+    async fn every_page_of_findings_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(&dir.path().join("v.db")).await.unwrap();
+        store.migrate(vigil_store::VULN_MIGRATIONS).await.unwrap();
+        let t = TenantId::DEFAULT;
+        let now = Timestamp::from_secs(1_800_000_000);
+        let (asset, _) = asset_or_create(&store, t, "a1", now).await.unwrap();
+        let r = Reference::from_records(Vec::new());
+        let cfg = Settings::default();
+        let hits: Vec<Hit> = (0..7).map(hit).collect();
+        let s = reconcile(&store, t, &cfg, &r, &asset, "sbom", hits.clone(), now)
+            .await
+            .unwrap();
+        assert_eq!(s.opened, 7);
+        let q = FindingQuery::default();
+        let got = findings_paged(&store, t, &q, 2).await.unwrap();
+        assert_eq!(got.len(), 7);
+        let mut ids: Vec<&str> = got.iter().map(|f| f.id.as_str()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 7);
+        let s = reconcile(&store, t, &cfg, &r, &asset, "sbom", hits[..5].to_vec(), now)
+            .await
+            .unwrap();
+        assert_eq!((s.opened, s.unchanged, s.fixed), (0, 5, 2));
+    }
 }

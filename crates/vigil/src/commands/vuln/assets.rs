@@ -142,7 +142,7 @@ async fn open_counts(store: &vigil_store::Store) -> Result<HashMap<String, usize
         statuses: vec!["open".into(), "reopened".into()],
         ..FindingQuery::default()
     };
-    for f in store.list_findings(TENANT, &q).await? {
+    for f in vigil_vulnops::all_findings(store, TENANT, &q).await? {
         *m.entry(f.asset_id).or_insert(0) += 1;
     }
     Ok(m)
@@ -168,15 +168,15 @@ async fn show(store: &vigil_store::Store, name: &str, format: OutputFormat) -> R
         bail!("no asset {name:?} (see `vigil assets list`)");
     };
     let comps = store.list_components(TENANT, &a.id).await?;
-    let findings = store
-        .list_findings(
-            TENANT,
-            &FindingQuery {
-                asset_id: Some(a.id.clone()),
-                ..FindingQuery::default()
-            },
-        )
-        .await?;
+    let findings = vigil_vulnops::all_findings(
+        store,
+        TENANT,
+        &FindingQuery {
+            asset_id: Some(a.id.clone()),
+            ..FindingQuery::default()
+        },
+    )
+    .await?;
     let open = findings
         .iter()
         .filter(|f| f.status == "open" || f.status == "reopened")
