@@ -93,6 +93,8 @@ mod tenants;
 pub mod token;
 mod tokens;
 mod vuln;
+mod vuln_discovery;
+mod vuln_intel;
 
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
@@ -118,5 +120,8 @@ pub use tenants::Tenant;
 pub use tokens::TokenRecord;
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
-    FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,
+    FindingQuery, FindingRecord, KevEntry, MAX_FINDINGS_PAGE, NewAsset, VULN_MIGRATIONS,
+    VulnRecord,
 };
+pub use vuln_discovery::{HostSighting, SightingStats};
+pub use vuln_intel::{VulnIntel, VulnIntelLink};
