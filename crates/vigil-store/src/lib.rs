@@ -84,6 +84,7 @@ mod intel;
 mod jobs;
 mod migrate;
 pub mod migrations;
+mod respond;
 mod row;
 mod rules;
 mod secrets;
@@ -103,6 +104,10 @@ pub use intel::{FeedRecord, INTEL_MIGRATIONS, IndicatorRecord, StixObjectRecord,
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
+pub use respond::{
+    ACTIVE_RUN_STATUSES, IncidentRecord, NewIncident, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit,
+    RunLogRecord, RunRecord, TASK_STATUSES, TRIAGE_STATES, TaskRecord, TimelineEntry, TriageRecord,
+};
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use tenants::Tenant;

@@ -203,6 +203,7 @@ suite! {
         secrets_wrong_key_is_crypto_error,
         rules_register_update_and_list,
         intel_indicators_objects_and_feeds,
+        respond_incidents_triage_and_runs,
     ],
     two: [
         two_servers_migrate_concurrently,
