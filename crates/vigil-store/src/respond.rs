@@ -202,6 +202,9 @@ pub struct RunRecord {
     pub state: serde_json::Value,
     /// When the runner must look at it again (retry, approval deadline).
     pub wake_at: Option<Timestamp>,
+    /// Revision, +1 per save: a save names the revision it read, so two
+    /// processes driving one run cannot both hand out its next command.
+    pub rev: i64,
     /// Created.
     pub created_at: Timestamp,
     /// Last change.
@@ -337,12 +340,13 @@ fn run_from_row(r: &impl RowExt) -> Result<RunRecord> {
         status: r.text(T, "status")?,
         state: r.json(T, "state")?,
         wake_at: r.opt_ts(T, "wake_at")?,
+        rev: r.int(T, "rev")?,
         created_at: r.ts(T, "created_at")?,
         updated_at: r.ts(T, "updated_at")?,
     })
 }
 
-const RUN_COLUMNS: &str = "id, playbook_id, version, trigger_kind, trigger_id, status, state, wake_at, created_at, updated_at";
+const RUN_COLUMNS: &str = "id, playbook_id, version, trigger_kind, trigger_id, status, state, wake_at, rev, created_at, updated_at";
 
 /// Statuses of runs the runner still drives.
 pub const ACTIVE_RUN_STATUSES: [&str; 2] = ["running", "waiting_approval"];
@@ -841,6 +845,114 @@ impl Store {
         })
     }
 
+    /// Merges `from` into `into`: alert links, tasks and triage records
+    /// move to `into`; `from` is closed with `merged_into` set; both get a
+    /// timeline entry; audited as `incident.merge`. One transaction.
+    pub async fn merge_incidents(
+        &self,
+        tenant: TenantId,
+        into: &str,
+        from: &str,
+        by: &Principal,
+        now: Timestamp,
+    ) -> Result<()> {
+        const OP: &str = "merge_incidents";
+        if into == from {
+            return Err(Error::Invalid(
+                "cannot merge an incident into itself".into(),
+            ));
+        }
+        let target = self
+            .get_incident(tenant, into)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("incident {into}")))?;
+        let source = self
+            .get_incident(tenant, from)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("incident {from}")))?;
+        if source.merged_into.is_some() {
+            return Err(Error::Invalid(format!(
+                "INC-{} is already merged",
+                source.number
+            )));
+        }
+        let actor = by.label();
+        dispatch!(self, |pool, DB| {
+            let mut tx = self.begin_write(pool, OP).await?;
+            let t = tenant.to_string();
+            for sql in [
+                "INSERT INTO incident_alerts (tenant, incident_id, alert_id, added_at) \
+                 SELECT tenant, $2, alert_id, added_at FROM incident_alerts WHERE tenant = $1 AND incident_id = $3 \
+                 ON CONFLICT (tenant, incident_id, alert_id) DO NOTHING",
+                "DELETE FROM incident_alerts WHERE tenant = $1 AND incident_id = $3 AND $2 <> ''",
+                "UPDATE incident_tasks SET incident_id = $2 WHERE tenant = $1 AND incident_id = $3",
+                "UPDATE alert_triage SET incident_id = $2 WHERE tenant = $1 AND incident_id = $3",
+            ] {
+                sqlx::query(sql)
+                    .bind(&t)
+                    .bind(&target.id)
+                    .bind(&source.id)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(db(OP))?;
+            }
+            sqlx::query("UPDATE incidents SET merged_into = $1, status = 'closed', closed_at = $2, updated_at = $2 WHERE tenant = $3 AND id = $4")
+                .bind(&target.id)
+                .bind(now.as_micros())
+                .bind(&t)
+                .bind(&source.id)
+                .execute(tx.conn())
+                .await
+                .map_err(db(OP))?;
+            let details = json!({ "into": target.id, "from": source.id });
+            <DB as RespondOps>::insert_timeline(
+                tx.conn(),
+                tenant,
+                &target.id,
+                now,
+                "merge",
+                &actor,
+                &format!("INC-{} merged into this incident", source.number),
+                &details,
+                None,
+            )
+            .await?;
+            <DB as RespondOps>::insert_timeline(
+                tx.conn(),
+                tenant,
+                &source.id,
+                now,
+                "merge",
+                &actor,
+                &format!("Merged into INC-{}", target.number),
+                &details,
+                None,
+            )
+            .await?;
+            let target_label = format!("incident:{}", target.id);
+            let audit = NewAudit {
+                tenant,
+                principal: by,
+                action: "incident.merge",
+                target: &target_label,
+                details: details.clone(),
+                at: now,
+            };
+            <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
+            let change = NewChange {
+                tenant,
+                object_type: "incident",
+                object_id: &source.id,
+                op: "update",
+                payload: &details,
+                at: now,
+            };
+            <DB as ChangeOps>::insert_changes(tx.conn(), std::slice::from_ref(&change)).await?;
+            tx.commit(OP).await?;
+            Ok::<(), Error>(())
+        })
+    }
+
     /// The alerts linked to an incident.
     pub async fn incident_alerts(
         &self,
@@ -1214,6 +1326,35 @@ impl Store {
         })
     }
 
+    // ---- change-feed consumers ------------------------------------------
+
+    /// Moves `consumer`'s position in the change feed forward to `seq`
+    /// (never back). Read it with [`Store::checkpoint`].
+    pub async fn set_change_checkpoint(
+        &self,
+        consumer: &str,
+        seq: i64,
+        now: Timestamp,
+    ) -> Result<()> {
+        const OP: &str = "set_change_checkpoint";
+        dispatch!(self, |pool, DB| {
+            let mut tx = self.begin_write(pool, OP).await?;
+            sqlx::query(
+                "INSERT INTO checkpoints (consumer, seq, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (consumer) DO UPDATE SET seq = CASE WHEN excluded.seq > checkpoints.seq \
+                 THEN excluded.seq ELSE checkpoints.seq END, updated_at = excluded.updated_at",
+            )
+            .bind(consumer)
+            .bind(seq)
+            .bind(now.as_micros())
+            .execute(tx.conn())
+            .await
+            .map_err(db(OP))?;
+            tx.commit(OP).await?;
+            Ok::<(), Error>(())
+        })
+    }
+
     // ---- runs -----------------------------------------------------------
 
     /// Creates a run unless this playbook already has one for this trigger
@@ -1279,34 +1420,54 @@ impl Store {
 
     /// Saves a run's new state with its new log lines and audit entries
     /// (playbook steps are audited with the playbook as principal; approvals
-    /// with the person), in one transaction.
+    /// with the person), in one transaction, if the run is still at
+    /// revision `rev`; returns the new revision. [`Error::Conflict`] when
+    /// another process saved it meanwhile (drop this copy and reload).
     #[allow(clippy::too_many_arguments)]
     pub async fn save_run(
         &self,
         tenant: TenantId,
         run_id: &str,
+        rev: i64,
         status: &str,
         state: &serde_json::Value,
         wake_at: Option<Timestamp>,
         log: &[RunLogRecord],
         audits: &[(Principal, RunAudit)],
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<i64> {
         const OP: &str = "save_run";
         dispatch!(self, |pool, DB| {
             let mut tx = self.begin_write(pool, OP).await?;
-            let r = sqlx::query("UPDATE playbook_runs SET status = $1, state = $2, wake_at = $3, updated_at = $4 WHERE tenant = $5 AND id = $6")
-                .bind(status)
-                .bind(Json(state))
-                .bind(wake_at.map(Timestamp::as_micros))
-                .bind(now.as_micros())
-                .bind(tenant.to_string())
-                .bind(run_id)
-                .execute(tx.conn())
-                .await
-                .map_err(db(OP))?;
+            let r = sqlx::query(
+                "UPDATE playbook_runs SET status = $1, state = $2, wake_at = $3, updated_at = $4, rev = rev + 1 \
+                 WHERE tenant = $5 AND id = $6 AND rev = $7",
+            )
+            .bind(status)
+            .bind(Json(state))
+            .bind(wake_at.map(Timestamp::as_micros))
+            .bind(now.as_micros())
+            .bind(tenant.to_string())
+            .bind(run_id)
+            .bind(rev)
+            .execute(tx.conn())
+            .await
+            .map_err(db(OP))?;
             if r.rows_affected() == 0 {
-                return Err(Error::NotFound(format!("run {run_id}")));
+                let exists =
+                    sqlx::query("SELECT rev FROM playbook_runs WHERE tenant = $1 AND id = $2")
+                        .bind(tenant.to_string())
+                        .bind(run_id)
+                        .fetch_optional(tx.conn())
+                        .await
+                        .map_err(db(OP))?;
+                return Err(match exists {
+                    None => Error::NotFound(format!("run {run_id}")),
+                    Some(_) => Error::Conflict {
+                        op: OP,
+                        msg: format!("run {run_id} changed since revision {rev}"),
+                    },
+                });
             }
             <DB as RespondOps>::insert_run_log(tx.conn(), tenant, run_id, log).await?;
             for (p, a) in audits {
@@ -1331,7 +1492,7 @@ impl Store {
             };
             <DB as ChangeOps>::insert_changes(tx.conn(), std::slice::from_ref(&change)).await?;
             tx.commit(OP).await?;
-            Ok::<(), Error>(())
+            Ok::<i64, Error>(rev + 1)
         })
     }
 

@@ -87,6 +87,16 @@ pub enum Command {
     /// Alerts.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Incidents: cases with NIST SP 800-61 phases, linked alerts, tasks, a
+    /// timeline, regulatory clocks (GDPR, HIPAA, NIS2) and MTTx metrics.
+    #[command(subcommand)]
+    Incidents(crate::commands::respond::IncidentsCommand),
+    /// SOAR playbooks (YAML): validate, upload, enable, run, dry-run.
+    #[command(subcommand)]
+    Playbooks(crate::commands::respond::PlaybooksCommand),
+    /// Playbook runs: list, show with the log, approve, deny, cancel.
+    #[command(subcommand)]
+    Runs(crate::commands::respond::RunsCommand),
     /// API tokens (admin, analyst, viewer, ingest, feed).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -294,6 +304,14 @@ pub struct IngestArgs {
 pub enum AlertsCommand {
     /// List alerts, newest first.
     List(AlertsListArgs),
+    /// Acknowledge alerts (someone is on them).
+    Ack(crate::commands::respond::AlertTriageArgs),
+    /// Escalate alerts (to an incident or a senior analyst).
+    Escalate(crate::commands::respond::AlertTriageArgs),
+    /// Close alerts.
+    Close(crate::commands::respond::AlertTriageArgs),
+    /// Mark alerts as false positives.
+    Fp(crate::commands::respond::AlertTriageArgs),
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,10 @@ pub struct Config {
     /// Vulnerability management: `[vuln]` (EPSS threshold) and `[vuln.sla]`
     /// (days per SSVC decision).
     pub vuln: crate::commands::vuln::VulnSection,
+    /// Response: `[respond]` (playbook directories, runner interval),
+    /// `[respond.egress]` (where playbooks may send requests),
+    /// `[respond.smtp]`, and the regulatory clock rules.
+    pub respond: crate::commands::respond::RespondSection,
 }
 
 /// `[server]`.
@@ -157,6 +161,7 @@ impl Default for Config {
             detect: DetectSection::default(),
             listeners: ListenersSection::default(),
             vuln: crate::commands::vuln::VulnSection::default(),
+            respond: crate::commands::respond::RespondSection::default(),
         }
     }
 }

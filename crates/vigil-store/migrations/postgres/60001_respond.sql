@@ -103,6 +103,7 @@ CREATE TABLE playbook_runs (
     status       TEXT NOT NULL,
     state        JSONB NOT NULL,
     wake_at      BIGINT,
+    rev          BIGINT NOT NULL DEFAULT 0,
     created_at   BIGINT NOT NULL,
     updated_at   BIGINT NOT NULL,
     PRIMARY KEY (tenant, id),

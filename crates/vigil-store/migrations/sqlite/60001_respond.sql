@@ -103,6 +103,7 @@ CREATE TABLE playbook_runs (
     status       TEXT NOT NULL,
     state        TEXT NOT NULL,
     wake_at      INTEGER,
+    rev          INTEGER NOT NULL DEFAULT 0,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
     PRIMARY KEY (tenant, id),

@@ -291,6 +291,7 @@ pub async fn respond_incidents_triage_and_runs(s: Store) {
         status: "running".into(),
         state: json!({"stack": []}),
         wake_at: None,
+        rev: 0,
         created_at: t(700),
         updated_at: t(700),
     };
@@ -317,18 +318,39 @@ pub async fn respond_incidents_triage_and_runs(s: Store) {
         target: "run:run-1".into(),
         details: json!({"step": "case"}),
     };
-    s.save_run(
-        tenant,
-        "run-1",
-        "waiting_approval",
-        &json!({"stack": [1]}),
-        Some(t(4300)),
-        &[log("case", "ok"), log("ok", "waiting")],
-        &[(pb.clone(), audit)],
-        t(710),
-    )
-    .await
-    .unwrap();
+    let rev = s
+        .save_run(
+            tenant,
+            "run-1",
+            0,
+            "waiting_approval",
+            &json!({"stack": [1]}),
+            Some(t(4300)),
+            &[log("case", "ok"), log("ok", "waiting")],
+            &[(pb.clone(), audit)],
+            t(710),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rev, 1);
+    // A second driver still holding revision 0 is refused.
+    let stale = s
+        .save_run(
+            tenant,
+            "run-1",
+            0,
+            "running",
+            &json!({}),
+            None,
+            &[],
+            &[],
+            t(711),
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(vigil_store::Error::Conflict { .. })),
+        "{stale:?}"
+    );
     assert!(
         s.due_runs(t(800), 10).await.unwrap().is_empty(),
         "not due before its wake time"
@@ -351,6 +373,7 @@ pub async fn respond_incidents_triage_and_runs(s: Store) {
         s.save_run(
             tenant,
             "nope",
+            0,
             "running",
             &json!({}),
             None,

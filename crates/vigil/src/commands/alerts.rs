@@ -15,6 +15,10 @@ use crate::output::{self, Row};
 pub async fn run(cfg: Config, cmd: AlertsCommand) -> Result<ExitCode> {
     match cmd {
         AlertsCommand::List(a) => list(cfg, a).await,
+        AlertsCommand::Ack(a) => super::respond::alerts_triage(cfg, "acknowledged", a).await,
+        AlertsCommand::Escalate(a) => super::respond::alerts_triage(cfg, "escalated", a).await,
+        AlertsCommand::Close(a) => super::respond::alerts_triage(cfg, "closed", a).await,
+        AlertsCommand::Fp(a) => super::respond::alerts_triage(cfg, "false_positive", a).await,
     }
 }
 

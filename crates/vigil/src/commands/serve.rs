@@ -29,7 +29,7 @@ pub async fn run(
         None
     };
     let store = context::open_store(&cfg).await?;
-    context::secret_key(&cfg)?;
+    let secret_key = context::secret_key(&cfg)?;
     let (registry, clock) = context::runtime();
     // The built-in pack and the rules of the configured directories in the
     // stored rule state (new rules enabled, known ones keep their state).
@@ -75,7 +75,33 @@ pub async fn run(
     scheduler::register(&store, &cfg, clock.as_ref()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let owner = format!("{}:{}", hostname(), std::process::id());
-    let sched = tokio::spawn(scheduler::run(store.clone(), clock.clone(), owner, stop_rx));
+    let sched = tokio::spawn(scheduler::run(
+        store.clone(),
+        clock.clone(),
+        owner,
+        stop_rx.clone(),
+    ));
+    // Playbooks: the configured directories into the store, then the
+    // runner (triggers from the change feed, schedules, due runs — which
+    // resumes every run a previous process left unfinished).
+    let loaded =
+        crate::commands::respond::sync_playbook_dirs(&store, &cfg.respond.playbooks, &by).await?;
+    if loaded > 0 {
+        println!("Playbooks: {loaded} new or changed version(s) loaded");
+    }
+    let runner = Arc::new(
+        crate::commands::respond::runner::Runner::new(
+            store.clone(),
+            clock.clone(),
+            &cfg.respond,
+            secret_key,
+        )
+        .context("cannot start the playbook runner")?,
+    );
+    let runner_task = tokio::spawn(runner.run_forever(
+        std::time::Duration::from_secs(cfg.respond.interval_secs.max(1)),
+        stop_rx,
+    ));
 
     let server_cfg = ServerConfig {
         max_event_bytes: cfg.server.max_event_bytes,
@@ -131,6 +157,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     tasks.shutdown().await.context("pipeline shutdown")?;
     let _ = sched.await;
+    let _ = runner_task.await;
     reloader.abort();
     store.close().await;
     tracing::info!("stopped");
