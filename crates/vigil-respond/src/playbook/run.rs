@@ -355,7 +355,7 @@ pub struct RunState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     /// Persist the state, then carry this out and call [`complete`].
-    Execute(Command),
+    Execute(Box<Command>),
     /// Waiting for [`decide`] (or the deadline; call [`next`] again then).
     WaitApproval(Waiting),
     /// Call [`next`] again at this time (retry back-off).
@@ -747,7 +747,7 @@ pub fn next(pb: &Playbook, t: &Templates, st: &mut RunState, now: Timestamp) -> 
                     }
                 ),
             );
-            return Ok(Next::Execute(cmd));
+            return Ok(Next::Execute(Box::new(cmd)));
         }
         let list = block(pb, &st.stack)?;
         let depth = st.stack.len();

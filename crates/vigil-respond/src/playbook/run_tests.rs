@@ -46,7 +46,7 @@ fn persist(st: &RunState) -> RunState {
 
 fn execute(next: Next) -> run::Command {
     match next {
-        Next::Execute(c) => c,
+        Next::Execute(c) => *c,
         other => panic!("expected a command, got {other:?}"),
     }
 }
