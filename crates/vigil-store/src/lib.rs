@@ -73,6 +73,7 @@ macro_rules! impl_both {
     };
 }
 
+mod aggregate;
 mod alerts;
 mod audit;
 mod changes;
@@ -93,6 +94,7 @@ pub mod token;
 mod tokens;
 mod vuln;
 
+pub use aggregate::{SuppressionMatch, SuppressionRecord};
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
 pub use changes::Change;

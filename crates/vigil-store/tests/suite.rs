@@ -187,6 +187,7 @@ suite! {
         commit_detections_is_idempotent,
         checkpoint_is_monotonic_and_states_upsert,
         list_alerts_filters,
+        alerts_aggregate_and_suppress,
         list_alerts_keyset_pagination_has_no_dupes_or_skips,
         corrupt_rows_are_errors,
         tokens_create_find_verify_revoke,

@@ -312,6 +312,22 @@ pub enum AlertsCommand {
     Close(crate::commands::respond::AlertTriageArgs),
     /// Mark alerts as false positives.
     Fp(crate::commands::respond::AlertTriageArgs),
+    /// Suppress future alerts that match (rule glob, detector, host, user,
+    /// source or destination IP or CIDR, maximum severity), with a reason
+    /// and an optional expiry. Suppressed alerts are not opened; the
+    /// suppression counts them.
+    Suppress(crate::commands::respond::SuppressArgs),
+    /// List suppressions with their hit counts.
+    Suppressions {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Delete a suppression.
+    Unsuppress {
+        /// Suppression id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -101,6 +101,11 @@ pub struct DetectSection {
     pub rules: Vec<MatchRule>,
     /// Sigma rules and correlations (`[detect.sigma]`).
     pub sigma: SigmaSection,
+    /// Alert aggregation window in seconds: an alert of the same detector,
+    /// rule and entities (host, user, source and destination IP) as one
+    /// last seen within the window increments that alert's hit count and
+    /// last-seen time instead of opening a new alert. Default: 0 (off).
+    pub aggregate_secs: u64,
 }
 
 /// `[detect.sigma]`: the Sigma detector of `vigil serve` and `vigil ingest`.

@@ -43,6 +43,10 @@ pub async fn open_store(cfg: &Config) -> Result<Store> {
         .migrate(&migrations())
         .await
         .context("cannot migrate the database schema")?;
+    let window = i64::try_from(cfg.detect.aggregate_secs)
+        .unwrap_or(i64::MAX / 1_000_000)
+        .saturating_mul(1_000_000);
+    store.set_alert_aggregation(window);
     Ok(store)
 }
 

@@ -115,7 +115,7 @@ fn write_config(dir: &Path, rules: &Path, playbooks: &Path) -> std::path::PathBu
     std::fs::write(
         &cfg,
         format!(
-            "version = 1\n[detect.sigma]\nrules = [{rules:?}]\n\
+            "version = 1\n[detect]\naggregate_secs = 3600\n[detect.sigma]\nrules = [{rules:?}]\n\
              [respond]\nplaybooks = [{playbooks:?}]\ninterval_secs = 1\n\
              [respond.egress]\nallow = [\"127.0.0.1/32\", \"*.test\"]\nallow_http = true\n\
              [respond.egress.hosts]\n\"hooks.test\" = [\"127.0.0.1\"]\n\"inward.test\" = [\"10.1.2.3\"]\n\
@@ -327,6 +327,35 @@ async fn alert_to_incident_webhook_and_approval_survive_kill9() {
         .collect();
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].starts_with("approved by system:cli:"), "{notes:?}");
+
+    // The same attack again within the aggregation window: the alert counts
+    // a second hit; no second alert, so no second run.
+    send_failure(&s, &token, "198.51.100.23").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, out, err) = cli(data.path(), &cfg, &["alerts", "list", "--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let alerts: Value = serde_json::from_str(&out).expect("alerts json");
+        let list = alerts.as_array().expect("alerts");
+        assert_eq!(list.len(), 1, "{alerts:#}");
+        if list[0]["hits"] == 2 {
+            assert_eq!(list[0]["state"], "escalated");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "second hit never counted: {alerts:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, out, _) = cli(data.path(), &cfg, &["runs", "list", "--format", "json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out)
+            .expect("runs")
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
     s.stop();
 
     // Audit: the playbook's actions under its own principal; chain intact.

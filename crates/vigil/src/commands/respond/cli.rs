@@ -80,6 +80,116 @@ pub async fn alerts_triage(
     })
 }
 
+#[derive(Serialize)]
+struct SuppressionRow {
+    id: String,
+    matcher: vigil_store::SuppressionMatch,
+    reason: String,
+    author: String,
+    created_at: String,
+    expires_at: Option<String>,
+    hits: i64,
+    last_hit: Option<String>,
+}
+
+impl Row for SuppressionRow {
+    fn headers() -> &'static [&'static str] {
+        &["id", "matches", "reason", "expires", "hits"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.clone(),
+            serde_json::to_string(&self.matcher).unwrap_or_default(),
+            self.reason.clone(),
+            self.expires_at.clone().unwrap_or_else(|| "never".into()),
+            self.hits.to_string(),
+        ]
+    }
+}
+
+/// `vigil alerts suppress`.
+pub async fn suppress(cfg: Config, a: super::SuppressArgs) -> Result<ExitCode> {
+    let t = now();
+    let expires_at = match &a.expires {
+        Some(e) => Some(
+            match vigil_respond::clocks::Span::parse(e).map_err(|e| anyhow!("--expires: {e}"))? {
+                vigil_respond::clocks::Span::Seconds(s) => {
+                    t.add_micros(s.saturating_mul(1_000_000))
+                }
+                m => m.after(t),
+            },
+        ),
+        None => None,
+    };
+    let matcher = vigil_store::SuppressionMatch {
+        rule: a.rule,
+        detector: a.detector,
+        host: a.host,
+        user: a.user,
+        source_ip: a.source_ip,
+        destination_ip: a.destination_ip,
+        max_severity: a
+            .max_severity
+            .as_deref()
+            .map(str::parse::<Severity>)
+            .transpose()
+            .context("--max-severity")?,
+    };
+    let store = context::open_store(&cfg).await?;
+    let r = store
+        .add_suppression(
+            T,
+            &matcher,
+            &a.reason,
+            expires_at,
+            &context::cli_principal(),
+            t,
+        )
+        .await;
+    store.close().await;
+    let rec = r?;
+    println!("{}", rec.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vigil alerts suppressions`.
+pub async fn suppressions(cfg: Config, format: OutputFormat) -> Result<ExitCode> {
+    let store = context::open_store(&cfg).await?;
+    let list = store.list_suppressions(T).await;
+    store.close().await;
+    let rows: Vec<SuppressionRow> = list?
+        .into_iter()
+        .map(|s| SuppressionRow {
+            id: s.id,
+            matcher: s.matcher,
+            reason: s.reason,
+            author: s.author,
+            created_at: s.created_at.to_rfc3339(),
+            expires_at: s.expires_at.map(|t| t.to_rfc3339()),
+            hits: s.hits,
+            last_hit: s.last_hit.map(|t| t.to_rfc3339()),
+        })
+        .collect();
+    output::print(&rows, format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vigil alerts unsuppress`.
+pub async fn unsuppress(cfg: Config, id: &str) -> Result<ExitCode> {
+    let store = context::open_store(&cfg).await?;
+    let r = store
+        .delete_suppression(T, id, &context::cli_principal(), now())
+        .await;
+    store.close().await;
+    if r? {
+        println!("suppression {id} deleted");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("no suppression {id} (see `vigil alerts suppressions`)");
+        Ok(ExitCode::from(1))
+    }
+}
+
 // ---- incidents -------------------------------------------------------------
 
 #[derive(Serialize)]

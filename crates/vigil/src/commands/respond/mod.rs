@@ -15,7 +15,10 @@ use vigil_respond::egress::GuardConfig;
 
 use crate::cli::OutputFormat;
 
-pub use cli::{alerts_triage, incidents, playbooks, runs, sync_playbook_dirs};
+pub use cli::{
+    alerts_triage, incidents, playbooks, runs, suppress, suppressions, sync_playbook_dirs,
+    unsuppress,
+};
 
 /// `[respond]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -355,4 +358,36 @@ pub struct AlertTriageArgs {
     /// Assign to.
     #[arg(long)]
     pub assignee: Option<String>,
+}
+
+/// `vigil alerts suppress`.
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    /// Why (required).
+    #[arg(long)]
+    pub reason: String,
+    /// Rule id; `*` matches any run of characters.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Detector (sigma, intel, match, …).
+    #[arg(long)]
+    pub detector: Option<String>,
+    /// Host name.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// User name.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Source IP or CIDR range.
+    #[arg(long)]
+    pub source_ip: Option<String>,
+    /// Destination IP or CIDR range.
+    #[arg(long)]
+    pub destination_ip: Option<String>,
+    /// Only alerts at most this severe.
+    #[arg(long)]
+    pub max_severity: Option<String>,
+    /// Expire after this long (`24h`, `7d`); by default, never.
+    #[arg(long)]
+    pub expires: Option<String>,
 }
