@@ -274,7 +274,7 @@ impl_both! {
                 if known.is_some() {
                     continue;
                 }
-                if !supp.contains_key(&a.tenant) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = supp.entry(a.tenant) {
                     let rows = sqlx::query(
                         "SELECT id, matcher, reason, author, created_at, expires_at, hits, last_hit FROM suppressions \
                          WHERE tenant = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id",
@@ -291,7 +291,7 @@ impl_both! {
                         .into_iter()
                         .map(|s| (s.id, s.matcher))
                         .collect();
-                    supp.insert(a.tenant, list);
+                    slot.insert(list);
                 }
                 if let Some((sid, _)) = supp.get(&a.tenant).and_then(|l| l.iter().find(|(_, m)| m.matches(a))) {
                     plan.suppressed.push((a, sid.clone()));
