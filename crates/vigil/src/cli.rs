@@ -385,6 +385,17 @@ pub enum AuditCommand {
     /// Check the hash chain; reports the first broken link. Exit code 1 if
     /// broken.
     Verify,
+    /// Export the whole chain (every tenant) as JSON lines — seq, time,
+    /// tenant, principal and its kind, action, target, details, previous
+    /// hash and hash — for archiving; the head hash goes to stderr.
+    Export {
+        /// Write to this file instead of stdout (with a progress bar).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        /// Only entries after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
     /// List audit entries.
     List {
         /// Output format.

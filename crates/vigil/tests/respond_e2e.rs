@@ -385,6 +385,37 @@ async fn alert_to_incident_webhook_and_approval_survive_kill9() {
     }
     let (code, out, err) = cli(data.path(), &cfg, &["audit", "verify"]);
     assert_eq!(code, 0, "{out}{err}");
+
+    // The archive: JSON lines, one per entry, each linked to the previous.
+    let archive = data.path().join("audit.jsonl");
+    let (code, _, err) = cli(
+        data.path(),
+        &cfg,
+        &[
+            "audit",
+            "export",
+            "--output",
+            archive.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&archive).expect("archive");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert!(
+        out.contains(&format!("{} entries verified", lines.len())),
+        "{out}"
+    );
+    for w in lines.windows(2) {
+        assert_eq!(w[1]["prev_hash"], w[0]["hash"]);
+        assert_eq!(w[1]["seq"].as_i64(), w[0]["seq"].as_i64().map(|s| s + 1));
+    }
+    assert!(
+        err.contains(&format!("exported {} audit entries", lines.len())),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
