@@ -107,8 +107,9 @@ pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
 pub use respond::{
-    ACTIVE_RUN_STATUSES, IncidentRecord, NewIncident, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit,
-    RunLogRecord, RunRecord, TASK_STATUSES, TRIAGE_STATES, TaskRecord, TimelineEntry, TriageRecord,
+    ACTIVE_RUN_STATUSES, EvidenceRecord, IncidentRecord, MAX_EVIDENCE_BYTES, NewIncident,
+    ObservableRecord, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit, RunLogRecord, RunRecord,
+    TASK_STATUSES, TRIAGE_STATES, TaskRecord, TimelineEntry, TriageRecord,
 };
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;

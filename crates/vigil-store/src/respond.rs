@@ -235,6 +235,59 @@ pub struct RunAudit {
     pub details: serde_json::Value,
 }
 
+/// An observable attached to an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservableRecord {
+    /// Kind (`ipv4`, `domain`, `sha256`, …).
+    pub kind: String,
+    /// Value.
+    pub value: String,
+    /// What the indicator store knew when it was added.
+    pub intel: serde_json::Value,
+    /// Added.
+    pub added_at: Timestamp,
+    /// By (principal label).
+    pub added_by: String,
+}
+
+/// An evidence attachment (content stored once per SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceRecord {
+    /// Id.
+    pub id: String,
+    /// Incident.
+    pub incident_id: String,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Added.
+    pub added_at: Timestamp,
+    /// By (principal label).
+    pub added_by: String,
+}
+
+/// Largest evidence attachment, bytes.
+pub const MAX_EVIDENCE_BYTES: usize = 64 << 20;
+
+fn evidence_from_row(r: &impl RowExt) -> Result<EvidenceRecord> {
+    const T: &str = "evidence";
+    Ok(EvidenceRecord {
+        id: r.text(T, "id")?,
+        incident_id: r.text(T, "incident_id")?,
+        sha256: r.text(T, "sha256")?,
+        name: r.text(T, "name")?,
+        media_type: r.text(T, "media_type")?,
+        size: r.int(T, "size")?,
+        added_at: r.ts(T, "added_at")?,
+        added_by: r.text(T, "added_by")?,
+    })
+}
+
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -1323,6 +1376,300 @@ impl Store {
             .await
             .map_err(db(OP))?;
             rows.iter().map(playbook_from_row).collect()
+        })
+    }
+
+    // ---- observables, evidence, clock notices ----------------------------
+
+    /// Attaches an observable (idempotent per kind and value) with what the
+    /// indicator store knew; a timeline entry when new.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_observable(
+        &self,
+        tenant: TenantId,
+        incident_id: &str,
+        kind: &str,
+        value: &str,
+        intel: &serde_json::Value,
+        by: &Principal,
+        now: Timestamp,
+    ) -> Result<bool> {
+        const OP: &str = "add_observable";
+        check_text("kind", kind, 64)?;
+        check_text("value", value, 4096)?;
+        if value.trim().is_empty() {
+            return Err(Error::Invalid("observable value: empty".into()));
+        }
+        let actor = by.label();
+        dispatch!(self, |pool, DB| {
+            let mut tx = self.begin_write(pool, OP).await?;
+            let r = sqlx::query(
+                "INSERT INTO incident_observables (tenant, incident_id, kind, value, intel, added_at, added_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant, incident_id, kind, value) DO NOTHING",
+            )
+            .bind(tenant.to_string())
+            .bind(incident_id)
+            .bind(kind)
+            .bind(value.trim())
+            .bind(Json(intel))
+            .bind(now.as_micros())
+            .bind(&actor)
+            .execute(tx.conn())
+            .await
+            .map_err(db(OP))?;
+            let added = r.rows_affected() > 0;
+            if added {
+                let known = intel
+                    .get("matches")
+                    .and_then(|m| m.as_array())
+                    .is_some_and(|m| !m.is_empty());
+                let text = format!(
+                    "Observable {kind} {}{}",
+                    value.trim(),
+                    if known {
+                        " (known to threat intel)"
+                    } else {
+                        ""
+                    }
+                );
+                <DB as RespondOps>::insert_timeline(
+                    tx.conn(),
+                    tenant,
+                    incident_id,
+                    now,
+                    "observable",
+                    &actor,
+                    &text,
+                    intel,
+                    None,
+                )
+                .await?;
+                let target = format!("incident:{incident_id}");
+                let audit = NewAudit {
+                    tenant,
+                    principal: by,
+                    action: "incident.observable",
+                    target: &target,
+                    details: json!({ "kind": kind, "value": value.trim() }),
+                    at: now,
+                };
+                <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
+            }
+            tx.commit(OP).await?;
+            Ok::<bool, Error>(added)
+        })
+    }
+
+    /// An incident's observables.
+    pub async fn incident_observables(
+        &self,
+        tenant: TenantId,
+        incident_id: &str,
+    ) -> Result<Vec<ObservableRecord>> {
+        const OP: &str = "incident_observables";
+        const T: &str = "incident_observables";
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(
+                "SELECT kind, value, intel, added_at, added_by FROM incident_observables \
+                 WHERE tenant = $1 AND incident_id = $2 ORDER BY added_at, kind, value",
+            )
+            .bind(tenant.to_string())
+            .bind(incident_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db(OP))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ObservableRecord {
+                        kind: r.text(T, "kind")?,
+                        value: r.text(T, "value")?,
+                        intel: r.json(T, "intel")?,
+                        added_at: r.ts(T, "added_at")?,
+                        added_by: r.text(T, "added_by")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Stores an evidence attachment: content once per SHA-256 (at most
+    /// [`MAX_EVIDENCE_BYTES`]), metadata per attachment, a timeline entry.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_evidence(
+        &self,
+        tenant: TenantId,
+        incident_id: &str,
+        name: &str,
+        media_type: &str,
+        data: &[u8],
+        by: &Principal,
+        now: Timestamp,
+    ) -> Result<EvidenceRecord> {
+        const OP: &str = "add_evidence";
+        use sha2::{Digest, Sha256};
+        if data.len() > MAX_EVIDENCE_BYTES {
+            return Err(Error::Invalid(format!(
+                "evidence is {} bytes, more than the {MAX_EVIDENCE_BYTES}-byte limit",
+                data.len()
+            )));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.len() > 255 || name.contains(['/', '\\', '\0']) {
+            return Err(Error::Invalid(format!(
+                "evidence name {name:?}: 1-255 characters, no path separators"
+            )));
+        }
+        check_text("media_type", media_type, 255)?;
+        if self.get_incident(tenant, incident_id).await?.is_none() {
+            return Err(Error::NotFound(format!("incident {incident_id}")));
+        }
+        let sha = hex::encode(Sha256::digest(data));
+        let id = new_id();
+        let actor = by.label();
+        let size = data.len() as i64;
+        dispatch!(self, |pool, DB| {
+            let mut tx = self.begin_write(pool, OP).await?;
+            sqlx::query("INSERT INTO evidence_blobs (sha256, size, data) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
+                .bind(&sha)
+                .bind(size)
+                .bind(data)
+                .execute(tx.conn())
+                .await
+                .map_err(db(OP))?;
+            sqlx::query(
+                "INSERT INTO evidence (tenant, id, incident_id, sha256, name, media_type, size, added_at, added_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(tenant.to_string())
+            .bind(&id)
+            .bind(incident_id)
+            .bind(&sha)
+            .bind(name)
+            .bind(media_type)
+            .bind(size)
+            .bind(now.as_micros())
+            .bind(&actor)
+            .execute(tx.conn())
+            .await
+            .map_err(db(OP))?;
+            let details = json!({ "evidence_id": id, "name": name, "sha256": sha, "size": size });
+            <DB as RespondOps>::insert_timeline(
+                tx.conn(),
+                tenant,
+                incident_id,
+                now,
+                "evidence",
+                &actor,
+                &format!("Evidence added: {name} ({size} bytes, sha256 {sha})"),
+                &details,
+                None,
+            )
+            .await?;
+            let target = format!("incident:{incident_id}");
+            let audit = NewAudit {
+                tenant,
+                principal: by,
+                action: "incident.evidence",
+                target: &target,
+                details,
+                at: now,
+            };
+            <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
+            tx.commit(OP).await?;
+            Ok::<(), Error>(())
+        })?;
+        Ok(EvidenceRecord {
+            id,
+            incident_id: incident_id.to_string(),
+            sha256: sha,
+            name: name.to_string(),
+            media_type: media_type.to_string(),
+            size,
+            added_at: now,
+            added_by: actor,
+        })
+    }
+
+    /// An incident's evidence (metadata).
+    pub async fn incident_evidence(
+        &self,
+        tenant: TenantId,
+        incident_id: &str,
+    ) -> Result<Vec<EvidenceRecord>> {
+        const OP: &str = "incident_evidence";
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(
+                "SELECT id, incident_id, sha256, name, media_type, size, added_at, added_by FROM evidence \
+                 WHERE tenant = $1 AND incident_id = $2 ORDER BY added_at, id",
+            )
+            .bind(tenant.to_string())
+            .bind(incident_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db(OP))?;
+            rows.iter().map(evidence_from_row).collect()
+        })
+    }
+
+    /// One attachment with its content; the content's hash is checked.
+    pub async fn get_evidence(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> Result<Option<(EvidenceRecord, Vec<u8>)>> {
+        const OP: &str = "get_evidence";
+        use sha2::{Digest, Sha256};
+        let found = dispatch!(self, |pool, DB| {
+            let row = sqlx::query(
+                "SELECT e.id, e.incident_id, e.sha256, e.name, e.media_type, e.size, e.added_at, e.added_by, b.data \
+                 FROM evidence e JOIN evidence_blobs b ON b.sha256 = e.sha256 WHERE e.tenant = $1 AND e.id = $2",
+            )
+            .bind(tenant.to_string())
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db(OP))?;
+            row.map(|r| {
+                Ok::<_, Error>((evidence_from_row(&r)?, r.bytes("evidence_blobs", "data")?))
+            })
+            .transpose()
+        })?;
+        if let Some((rec, data)) = &found
+            && hex::encode(Sha256::digest(data)) != rec.sha256
+        {
+            return Err(corrupt(
+                "evidence_blobs",
+                format!("content of {} does not match its SHA-256", rec.id),
+            ));
+        }
+        Ok(found)
+    }
+
+    /// Records that an incident's clock was notified as overdue; `false`
+    /// when it already was (one notice per clock).
+    pub async fn mark_clock_notified(
+        &self,
+        tenant: TenantId,
+        incident_id: &str,
+        clock: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        const OP: &str = "mark_clock_notified";
+        dispatch!(self, |pool, DB| {
+            let mut tx = self.begin_write(pool, OP).await?;
+            let r = sqlx::query(
+                "INSERT INTO clock_notices (tenant, incident_id, clock_id, notified_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant, incident_id, clock_id) DO NOTHING",
+            )
+            .bind(tenant.to_string())
+            .bind(incident_id)
+            .bind(clock)
+            .bind(now.as_micros())
+            .execute(tx.conn())
+            .await
+            .map_err(db(OP))?;
+            tx.commit(OP).await?;
+            Ok::<bool, Error>(r.rows_affected() > 0)
         })
     }
 

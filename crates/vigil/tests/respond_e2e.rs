@@ -504,3 +504,160 @@ fn playbook_validation_names_file_and_line() {
     assert!(err.contains("never inline"), "{err}");
     assert!(out.contains("1 valid, 1 invalid"), "{out}");
 }
+
+/// Incident work from the CLI: task templates by category, observables,
+/// evidence round trip, status phases, merge, MTTx, and an overdue
+/// regulatory clock noticed once by the server. See: #7
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_workflow_from_the_cli() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = data.path().join("vigil.toml");
+    std::fs::write(
+        &cfg,
+        "version = 1\n[respond]\ninterval_secs = 1\n\
+         [respond.task_templates]\nmalware = [\"Isolate the host\", \"Collect a memory image\"]\n\
+         [[respond.clocks]]\nid = \"test-notice\"\nregime = \"TEST\"\nname = \"Notify the regulator\"\napplies_when = \"personal_data\"\ndue = \"1s\"\n",
+    )
+    .expect("config");
+    let run = |args: &[&str]| {
+        let (code, out, err) = cli(data.path(), &cfg, args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    };
+    let out = run(&[
+        "incidents",
+        "create",
+        "--title",
+        "Emotet on ws-12",
+        "--category",
+        "malware",
+        "--severity",
+        "high",
+        "--flag",
+        "personal_data",
+    ]);
+    assert!(out.starts_with("INC-1 "), "{out}");
+    run(&[
+        "incidents",
+        "create",
+        "--title",
+        "Same infection, second host",
+        "--category",
+        "Malware",
+    ]);
+    run(&["incidents", "observable", "1", "domain", "bad.example"]);
+    run(&["incidents", "observable", "1", "domain", "bad.example"]);
+    let sample = data.path().join("dropper.bin");
+    std::fs::write(&sample, b"MZ\x90\x00not really a PE").expect("sample");
+    let out = run(&["incidents", "evidence", "1", sample.to_str().expect("path")]);
+    let evidence_id = out.split_whitespace().next().expect("id").to_string();
+    let back = data.path().join("back.bin");
+    run(&[
+        "incidents",
+        "evidence-get",
+        &evidence_id,
+        "--output",
+        back.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        std::fs::read(&back).expect("back"),
+        std::fs::read(&sample).expect("sample")
+    );
+    run(&["incidents", "update", "1", "--status", "triage"]);
+    run(&[
+        "incidents",
+        "update",
+        "1",
+        "--status",
+        "eradication",
+        "--assignee",
+        "alice",
+    ]);
+    let (code, _, err) = cli(
+        data.path(),
+        &cfg,
+        &["incidents", "update", "1", "--status", "new"],
+    );
+    assert_eq!(code, 2, "going back two phases is refused");
+    assert!(err.contains("one phase at a time"), "{err}");
+    run(&["incidents", "merge", "1", "2"]);
+    run(&["incidents", "update", "1", "--status", "closed"]);
+
+    let inc: Value =
+        serde_json::from_str(&run(&["incidents", "show", "INC-1", "--format", "json"]))
+            .expect("json");
+    let titles: Vec<&str> = inc["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles.iter().filter(|t| **t == "Isolate the host").count(),
+        2,
+        "templates of both incidents, merged: {titles:?}"
+    );
+    assert_eq!(inc["observables"].as_array().map(Vec::len), Some(1));
+    assert_eq!(inc["evidence"][0]["size"], 19);
+    assert_eq!(inc["incident"]["status"], "closed");
+    let second: Value =
+        serde_json::from_str(&run(&["incidents", "show", "2", "--format", "json"])).expect("json");
+    assert_eq!(second["incident"]["status"], "closed");
+    assert!(second["incident"]["merged_into"].is_string());
+
+    let metrics: Value = serde_json::from_str(&run(&[
+        "incidents",
+        "metrics",
+        "--period",
+        "all",
+        "--format",
+        "json",
+    ]))
+    .expect("json");
+    let rows = metrics.as_array().expect("rows");
+    let row = |m: &str| {
+        rows.iter()
+            .find(|r| r["metric"] == m)
+            .unwrap_or_else(|| panic!("no {m}: {metrics:#}"))
+    };
+    // INC-1 reached eradication and closed; INC-2 was merged, so it is not
+    // counted.
+    assert_eq!(
+        (row("mttc")["count"].as_u64(), row("mttc")["open"].as_u64()),
+        (Some(1), Some(0)),
+        "{metrics:#}"
+    );
+    assert_eq!(row("mttr")["count"].as_u64(), Some(1), "{metrics:#}");
+    assert!(row("mttr")["mean_secs"].as_i64() >= row("mttc")["mean_secs"].as_i64());
+
+    // A flagged incident whose clock ran out: the server notes it once.
+    run(&[
+        "incidents",
+        "create",
+        "--title",
+        "Leak",
+        "--flag",
+        "personal_data",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let s = Server::start(data.path(), Some(&cfg));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let inc: Value =
+            serde_json::from_str(&run(&["incidents", "show", "3", "--format", "json"]))
+                .expect("json");
+        let notices = inc["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .filter(|e| e["kind"] == "clock")
+            .count();
+        if notices == 1 {
+            assert_eq!(inc["clocks"][0]["status"], "overdue");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no overdue notice: {inc:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.stop();
+}

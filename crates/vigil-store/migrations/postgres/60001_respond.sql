@@ -122,3 +122,43 @@ CREATE TABLE run_log (
     message      TEXT NOT NULL
 );
 CREATE INDEX run_log_run ON run_log (tenant, run_id, id);
+
+CREATE TABLE incident_observables (
+    tenant       TEXT NOT NULL,
+    incident_id  TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    value        TEXT NOT NULL,
+    intel        JSONB NOT NULL,
+    added_at     BIGINT NOT NULL,
+    added_by     TEXT NOT NULL,
+    PRIMARY KEY (tenant, incident_id, kind, value)
+);
+
+-- Evidence: metadata per attachment, content stored once per SHA-256.
+CREATE TABLE evidence (
+    tenant       TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    incident_id  TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    media_type   TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    added_at     BIGINT NOT NULL,
+    added_by     TEXT NOT NULL,
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX evidence_incident ON evidence (tenant, incident_id, added_at);
+CREATE TABLE evidence_blobs (
+    sha256       TEXT PRIMARY KEY,
+    size         BIGINT NOT NULL,
+    data         BYTEA NOT NULL
+);
+
+-- Regulatory clocks already notified as overdue (one notice each).
+CREATE TABLE clock_notices (
+    tenant       TEXT NOT NULL,
+    incident_id  TEXT NOT NULL,
+    clock_id     TEXT NOT NULL,
+    notified_at  BIGINT NOT NULL,
+    PRIMARY KEY (tenant, incident_id, clock_id)
+);

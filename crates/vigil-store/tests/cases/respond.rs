@@ -392,6 +392,94 @@ pub async fn respond_incidents_triage_and_runs(s: Store) {
         1
     );
 
+    // Observables (idempotent), evidence (content-addressed, checked),
+    // overdue-clock notices (once).
+    let intel = json!({"matches": [{"type": "ipv4", "value": "198.51.100.7"}]});
+    assert!(
+        s.add_observable(tenant, &inc.id, "ipv4", "198.51.100.7", &intel, &by, t(800))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.add_observable(tenant, &inc.id, "ipv4", "198.51.100.7", &intel, &by, t(801))
+            .await
+            .unwrap()
+    );
+    let obs = s.incident_observables(tenant, &inc.id).await.unwrap();
+    assert_eq!((obs.len(), obs[0].intel.clone()), (1, intel));
+    let e1 = s
+        .add_evidence(
+            tenant,
+            &inc.id,
+            "auth.log",
+            "text/plain",
+            b"Failed password",
+            &by,
+            t(810),
+        )
+        .await
+        .unwrap();
+    let e2 = s
+        .add_evidence(
+            tenant,
+            &inc.id,
+            "copy.log",
+            "text/plain",
+            b"Failed password",
+            &by,
+            t(811),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e1.sha256, e2.sha256);
+    assert_eq!(
+        e1.sha256,
+        "c80b3f476858cbbe106d343b28ed256be340dd2146a0f8b07fb26f03acb8c7a7"
+    );
+    let (rec, data) = s.get_evidence(tenant, &e2.id).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.name.as_str(), data.as_slice()),
+        ("copy.log", &b"Failed password"[..])
+    );
+    assert_eq!(s.incident_evidence(tenant, &inc.id).await.unwrap().len(), 2);
+    assert!(
+        s.add_evidence(
+            tenant,
+            &inc.id,
+            "../etc/passwd",
+            "text/plain",
+            b"x",
+            &by,
+            t(812)
+        )
+        .await
+        .is_err()
+    );
+    let too_big = vec![0u8; vigil_store::MAX_EVIDENCE_BYTES + 1];
+    assert!(
+        s.add_evidence(
+            tenant,
+            &inc.id,
+            "big.bin",
+            "application/octet-stream",
+            &too_big,
+            &by,
+            t(812)
+        )
+        .await
+        .is_err()
+    );
+    assert!(
+        s.mark_clock_notified(tenant, &inc.id, "gdpr-art33", t(900))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.mark_clock_notified(tenant, &inc.id, "gdpr-art33", t(901))
+            .await
+            .unwrap()
+    );
+
     // The playbook's own actions are audited with the playbook as principal,
     // and the chain still verifies.
     let entries = s.list_audit(tenant, 0, 1000).await.unwrap();

@@ -365,6 +365,7 @@ async fn incidents_inner(
                     now(),
                 )
                 .await?;
+            apply_task_templates(cfg, store, &inc, by).await?;
             println!("INC-{} {}", inc.number, inc.id);
         }
         IncidentsCommand::List {
@@ -384,6 +385,8 @@ async fn incidents_inner(
             let tasks = store.incident_tasks(T, &inc.id).await?;
             let timeline = store.incident_timeline(T, &inc.id).await?;
             let clocks = clock_rows(cfg, &inc);
+            let observables = store.incident_observables(T, &inc.id).await?;
+            let evidence = store.incident_evidence(T, &inc.id).await?;
             if format == OutputFormat::Table {
                 println!(
                     "INC-{}  {}  [{} / {}]",
@@ -409,6 +412,27 @@ async fn incidents_inner(
                 for a in &alerts {
                     println!("  {a}");
                 }
+                println!("\nObservables ({}):", observables.len());
+                for o in &observables {
+                    let n = o.intel["matches"].as_array().map_or(0, Vec::len);
+                    println!(
+                        "  {} {}{}",
+                        o.kind,
+                        o.value,
+                        if n > 0 {
+                            format!("  [{n} indicator(s)]")
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                println!("\nEvidence ({}):", evidence.len());
+                for e in &evidence {
+                    println!(
+                        "  {}  {} bytes  sha256 {}  ({})",
+                        e.name, e.size, e.sha256, e.id
+                    );
+                }
                 println!("\nTasks ({}):", tasks.len());
                 for t in &tasks {
                     println!("  [{}] {}  ({})", t.status, t.title, t.id);
@@ -429,6 +453,8 @@ async fn incidents_inner(
                     "description": inc.description,
                     "clocks": clocks,
                     "alerts": alerts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "observables": observables.iter().map(|o| json!({"kind": o.kind, "value": o.value, "intel": o.intel, "added_at": o.added_at.to_rfc3339()})).collect::<Vec<_>>(),
+                    "evidence": evidence.iter().map(|e| json!({"id": e.id, "name": e.name, "media_type": e.media_type, "size": e.size, "sha256": e.sha256})).collect::<Vec<_>>(),
                     "tasks": tasks.iter().map(|t| json!({"id": t.id, "title": t.title, "status": t.status, "assignee": t.assignee})).collect::<Vec<_>>(),
                     "timeline": timeline.iter().map(|e| json!({"at": e.at.to_rfc3339(), "kind": e.kind, "actor": e.actor, "text": e.text, "details": e.details})).collect::<Vec<_>>(),
                 });
@@ -532,6 +558,61 @@ async fn incidents_inner(
                 None => bail!("no task {task}"),
             }
         }
+        IncidentsCommand::Observable { id, kind, value } => {
+            let inc = incident(store, &id).await?;
+            let intel = intel_context(store, &value).await?;
+            let known = intel["matches"].as_array().map_or(0, Vec::len);
+            if store
+                .add_observable(T, &inc.id, kind.trim(), &value, &intel, by, now())
+                .await?
+            {
+                println!("added to INC-{}; {known} matching indicator(s)", inc.number);
+            } else {
+                println!("already on INC-{}", inc.number);
+            }
+        }
+        IncidentsCommand::Evidence {
+            id,
+            file,
+            media_type,
+        } => {
+            let inc = incident(store, &id).await?;
+            let meta = std::fs::metadata(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            if meta.len() > vigil_store::MAX_EVIDENCE_BYTES as u64 {
+                bail!(
+                    "{} is {} bytes; evidence is limited to {} bytes",
+                    file.display(),
+                    meta.len(),
+                    vigil_store::MAX_EVIDENCE_BYTES
+                );
+            }
+            let data =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "evidence".into());
+            let e = store
+                .add_evidence(T, &inc.id, &name, &media_type, &data, by, now())
+                .await?;
+            println!("{} sha256:{} ({} bytes)", e.id, e.sha256, e.size);
+        }
+        IncidentsCommand::EvidenceGet { evidence, output } => {
+            let (rec, data) = store
+                .get_evidence(T, &evidence)
+                .await?
+                .ok_or_else(|| anyhow!("no evidence {evidence}"))?;
+            std::fs::write(&output, &data)
+                .with_context(|| format!("cannot write {}", output.display()))?;
+            println!(
+                "{} → {} ({} bytes, sha256 {} verified)",
+                rec.name,
+                output.display(),
+                rec.size,
+                rec.sha256
+            );
+        }
         IncidentsCommand::Link { id, alerts } => {
             let inc = incident(store, &id).await?;
             let ids = alerts
@@ -558,6 +639,46 @@ async fn incidents_inner(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The indicators the store holds for `value` (exact, case-insensitive).
+pub async fn intel_context(store: &Store, value: &str) -> Result<serde_json::Value> {
+    let v = value.trim();
+    let found = store.search_indicators(T, v, 50).await?;
+    let matches: Vec<_> = found
+        .into_iter()
+        .filter(|i| i.value.eq_ignore_ascii_case(v))
+        .map(|i| json!({ "type": i.kind, "value": i.value, "confidence": i.confidence, "tlp": i.tlp, "labels": i.labels, "related": i.related }))
+        .collect();
+    Ok(json!({ "value": v, "matches": matches }))
+}
+
+/// Adds the category's template tasks to a new incident (idempotent).
+pub async fn apply_task_templates(
+    cfg: &Config,
+    store: &Store,
+    inc: &IncidentRecord,
+    by: &Principal,
+) -> Result<usize> {
+    let Some(cat) = inc.category.as_deref() else {
+        return Ok(0);
+    };
+    let Some(tasks) = cfg
+        .respond
+        .task_templates
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(cat))
+        .map(|(_, v)| v)
+    else {
+        return Ok(0);
+    };
+    for (i, title) in tasks.iter().enumerate() {
+        let key = format!("{}:template:{i}", inc.id);
+        store
+            .add_task(T, &inc.id, title, "", Some(&key), by, now())
+            .await?;
+    }
+    Ok(tasks.len())
 }
 
 fn check_flags(cfg: &Config, flags: &[String]) -> Result<()> {

@@ -70,6 +70,7 @@ pub struct Effects {
     key: SecretKey,
     smtp: Option<SmtpSection>,
     clock: Arc<dyn Clock>,
+    task_templates: HashMap<String, Vec<String>>,
 }
 
 fn err(message: impl Into<String>, retryable: bool) -> Outcome {
@@ -88,6 +89,7 @@ impl Effects {
         key: SecretKey,
         smtp: Option<SmtpSection>,
         clock: Arc<dyn Clock>,
+        task_templates: HashMap<String, Vec<String>>,
     ) -> Self {
         Self {
             store,
@@ -96,6 +98,7 @@ impl Effects {
             key,
             smtp,
             clock,
+            task_templates,
         }
     }
 
@@ -161,6 +164,24 @@ impl Effects {
                     .store
                     .create_incident(tenant, &new, who, self.clock.now())
                     .await?;
+                // The category's template tasks, idempotent like the incident.
+                if let Some(tasks) = inc
+                    .category
+                    .as_deref()
+                    .and_then(|c| {
+                        self.task_templates
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(c))
+                    })
+                    .map(|(_, v)| v)
+                {
+                    for (i, title) in tasks.iter().enumerate() {
+                        let k = format!("{}:template:{i}", inc.id);
+                        self.store
+                            .add_task(tenant, &inc.id, title, "", Some(&k), who, self.clock.now())
+                            .await?;
+                    }
+                }
                 Outcome::Ok(json!({ "id": inc.id, "number": inc.number, "title": inc.title }))
             }
             Effect::UpdateIncident {

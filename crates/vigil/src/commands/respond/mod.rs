@@ -38,6 +38,10 @@ pub struct RespondSection {
     /// Regulatory clock rules; empty means the built-in table (GDPR Art.
     /// 33, HIPAA, NIS2 Art. 23).
     pub clocks: Vec<vigil_respond::clocks::Rule>,
+    /// Task templates per incident category: the tasks a new incident of
+    /// that category starts with (`[respond.task_templates] malware =
+    /// ["Isolate the host", …]`). By default, none.
+    pub task_templates: HashMap<String, Vec<String>>,
 }
 
 impl Default for RespondSection {
@@ -48,6 +52,7 @@ impl Default for RespondSection {
             egress: EgressSection::default(),
             smtp: None,
             clocks: Vec::new(),
+            task_templates: HashMap::new(),
         }
     }
 }
@@ -157,6 +162,35 @@ pub enum IncidentsCommand {
         task: String,
         /// New status.
         status: String,
+    },
+    /// Attach an observable (ipv4, ipv6, domain, url, email, md5, sha1,
+    /// sha256, …); it is looked up in the indicator store.
+    Observable {
+        /// Incident id or number.
+        id: String,
+        /// Kind.
+        kind: String,
+        /// Value.
+        value: String,
+    },
+    /// Attach a file as evidence (stored by SHA-256; at most 64 MiB).
+    Evidence {
+        /// Incident id or number.
+        id: String,
+        /// File.
+        file: PathBuf,
+        /// Media type. Default: application/octet-stream.
+        #[arg(long, default_value = "application/octet-stream")]
+        media_type: String,
+    },
+    /// Write an evidence attachment's content to a file (its SHA-256 is
+    /// checked).
+    EvidenceGet {
+        /// Evidence id.
+        evidence: String,
+        /// Output file.
+        #[arg(long, short)]
+        output: PathBuf,
     },
     /// Link alerts to an incident.
     Link {

@@ -30,6 +30,7 @@ pub struct Runner {
     clock: Arc<dyn Clock>,
     templates: Templates,
     effects: Effects,
+    clock_rules: Vec<vigil_respond::clocks::Rule>,
     cache: Mutex<HashMap<(TenantId, String, i64), Arc<Playbook>>>,
 }
 
@@ -91,7 +92,9 @@ impl Runner {
                 key,
                 cfg.smtp.clone(),
                 clock.clone(),
+                cfg.task_templates.clone(),
             ),
+            clock_rules: cfg.clock_rules(),
             store,
             clock,
             templates: Templates::new(),
@@ -576,6 +579,70 @@ impl Runner {
             .await
     }
 
+    /// Notes every regulatory clock of an open incident that is overdue and
+    /// was not noted yet: a timeline entry, a `notification` change-feed
+    /// row, a warning in the log. Returns how many.
+    pub async fn notify_overdue(&self, tenant: TenantId) -> Result<usize> {
+        let now = self.clock.now();
+        let by = Principal {
+            tenant,
+            ..Principal::system("clocks")
+        };
+        let mut n = 0;
+        let mut before = None;
+        loop {
+            let page = self
+                .store
+                .list_incidents(tenant, Some("open"), before, 500)
+                .await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.number);
+            for inc in page.iter().filter(|i| !i.flags.is_empty()) {
+                let facts = vigil_respond::clocks::Facts {
+                    aware_at: inc.aware_at,
+                    flags: inc.flags.iter().cloned().collect(),
+                    completed: inc.clocks_done.clone(),
+                };
+                for c in vigil_respond::clocks::evaluate(&self.clock_rules, &facts, now) {
+                    if c.status != vigil_respond::clocks::ClockStatus::Overdue
+                        || !self
+                            .store
+                            .mark_clock_notified(tenant, &inc.id, &c.id, now)
+                            .await?
+                    {
+                        continue;
+                    }
+                    let text = format!(
+                        "{} overdue: {} was due {}",
+                        c.regime,
+                        c.name,
+                        c.due_at.to_rfc3339()
+                    );
+                    let details = json!({ "clock": c.id, "regime": c.regime, "due_at": c.due_at.to_rfc3339(), "incident": inc.id, "number": inc.number });
+                    self.store
+                        .add_timeline(tenant, &inc.id, "clock", &text, &details, None, &by, now)
+                        .await?;
+                    self.store
+                        .record_change(
+                            tenant,
+                            "notification",
+                            &format!("{}:{}", inc.id, c.id),
+                            "create",
+                            &details,
+                            now,
+                        )
+                        .await?;
+                    tracing::warn!(incident = inc.number, clock = %c.id, due = %c.due_at.to_rfc3339(), "regulatory clock overdue");
+                    n += 1;
+                }
+            }
+            if page.len() < 500 {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
     /// Background loop for `vigil serve`: triggers from the change feed,
     /// schedules, and due runs, every `every` until `stop`.
     pub async fn run_forever(
@@ -584,7 +651,14 @@ impl Runner {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let mut last_schedule = self.clock.now();
+        let mut last_clocks: Option<std::time::Instant> = None;
         loop {
+            if last_clocks.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(30)) {
+                if let Err(e) = self.notify_overdue(TenantId::DEFAULT).await {
+                    tracing::warn!(error = %e, "regulatory clocks");
+                }
+                last_clocks = Some(std::time::Instant::now());
+            }
             if let Err(e) = self.consume_changes().await {
                 tracing::warn!(error = %e, "playbook triggers");
             }
