@@ -619,40 +619,53 @@ impl<'de> Deserialize<'de> for Step {
         use serde::de::Error as _;
         use yaml_serde::Value as Y;
         let map = yaml_serde::Mapping::deserialize(d)?;
-        let mut id = None;
+        // The id first, so every later error can name its step (and the
+        // loader can point at the step's line).
+        let id = match map.get("id") {
+            Some(Y::String(s)) => Some(s.clone()),
+            Some(_) => return Err(D::Error::custom("step id must be a string")),
+            None => None,
+        };
+        let label = match &id {
+            Some(i) => format!("step `{i}`: "),
+            None => String::new(),
+        };
         let mut when = None;
         let mut on_error = OnError::default();
         let mut action: Option<(String, Y)> = None;
         for (k, v) in map {
             let Some(key) = k.as_str().map(str::to_string) else {
-                return Err(D::Error::custom("step keys must be strings"));
+                return Err(D::Error::custom(format!(
+                    "{label}step keys must be strings"
+                )));
             };
             match key.as_str() {
-                "id" => match v {
-                    Y::String(s) => id = Some(s),
-                    _ => return Err(D::Error::custom("step id must be a string")),
-                },
+                "id" => {}
                 "when" => match v {
                     Y::String(s) => when = Some(s),
                     Y::Bool(b) => when = Some(b.to_string()),
-                    _ => return Err(D::Error::custom("`when` must be an expression string")),
+                    _ => {
+                        return Err(D::Error::custom(format!(
+                            "{label}`when` must be an expression string"
+                        )));
+                    }
                 },
                 "on_error" => {
                     on_error = yaml_serde::from_value(v).map_err(|e| {
-                        D::Error::custom(format!("on_error: {e} (fail or continue)"))
+                        D::Error::custom(format!("{label}on_error: {e} (fail or continue)"))
                     })?;
                 }
                 k if ACTION_KEYS.contains(&k) => {
                     if let Some((first, _)) = &action {
                         return Err(D::Error::custom(format!(
-                            "a step has exactly one action; this one has `{first}` and `{k}`"
+                            "{label}a step has exactly one action; this one has `{first}` and `{k}`"
                         )));
                     }
                     action = Some((key, v));
                 }
                 other => {
                     return Err(D::Error::custom(format!(
-                        "unknown step key `{other}`; expected id, when, on_error or one action ({})",
+                        "{label}unknown step key `{other}`; expected id, when, on_error or one action ({})",
                         ACTION_KEYS.join(", ")
                     )));
                 }

@@ -42,7 +42,7 @@ pub fn parse(file: &str, text: &str) -> Result<Playbook> {
         ));
     }
     let pb: Playbook = yaml_serde::from_str(text).map_err(|e| {
-        let (line, column) = e
+        let (mut line, mut column) = e
             .location()
             .map(|l| (l.line(), l.column()))
             .unwrap_or((0, 0));
@@ -51,6 +51,15 @@ pub fn parse(file: &str, text: &str) -> Result<Playbook> {
             Some(i) => msg[..i].to_string(),
             None => msg,
         };
+        // Errors raised inside a step name it (`step `x`: …`): point at the
+        // step's own line rather than the start of the list.
+        if let Some(rest) = msg.split("step `").nth(1)
+            && let Some(id) = rest.split('`').next()
+            && let Some(l) = step_line(text, id)
+        {
+            line = l;
+            column = 0;
+        }
         err(
             Location {
                 line,
@@ -89,17 +98,24 @@ fn valid_id(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' || *c == b'_')
 }
 
+/// The 1-based line of `id: STEP` in a playbook's text.
+fn step_line(text: &str, id: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix("id:")
+                .map(|r| r.trim().trim_matches(['"', '\'']) == id)
+                .unwrap_or(false)
+        })
+        .map(|l| l + 1)
+}
+
 impl Validator<'_> {
     /// The line of `id: STEP` (or of the top-level key the path starts
     /// with).
     fn locate(&self, path: &str, step: Option<&str>) -> Location {
         let line = match step {
-            Some(id) => self.text.lines().position(|l| {
-                let t = l.trim_start().trim_start_matches("- ").trim_start();
-                t.strip_prefix("id:")
-                    .map(|r| r.trim().trim_matches(['"', '\'']) == id)
-                    .unwrap_or(false)
-            }),
+            Some(id) => step_line(self.text, id).map(|l| l - 1),
             None => {
                 let key = path.split(['.', '[']).next().unwrap_or("");
                 self.text

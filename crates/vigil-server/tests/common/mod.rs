@@ -109,6 +109,10 @@ impl TestApp {
             .migrate(vigil_store::VULN_MIGRATIONS)
             .await
             .expect("migrate vuln");
+        store
+            .migrate(vigil_store::RESPOND_MIGRATIONS)
+            .await
+            .expect("migrate respond");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(

@@ -109,6 +109,7 @@ pub async fn run(
         max_decompressed_bytes: cfg.server.max_decompressed_bytes,
         max_evtx_bytes: cfg.server.max_evtx_bytes,
         hec_ack: cfg.server.hec_ack,
+        clock_rules: cfg.respond.clock_rules(),
         ..ServerConfig::default()
     };
     let reloader = tokio::spawn(reload_on_sighup(

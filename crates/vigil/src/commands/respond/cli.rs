@@ -10,7 +10,6 @@ use serde::Serialize;
 use serde_json::json;
 use vigil_model::{AlertId, Principal, Severity, TenantId};
 use vigil_respond::clocks::{self, Facts};
-use vigil_respond::incident::IncidentStatus;
 use vigil_respond::mttx::{self, Metric, Period, Sample};
 use vigil_respond::playbook::{self, Templates, run};
 use vigil_store::{AlertCursor, AlertQuery, IncidentRecord, NewIncident, SortOrder, Store};
@@ -463,68 +462,25 @@ async fn incidents_inner(
         }
         IncidentsCommand::Update(a) => {
             let mut rec = incident(store, &a.id).await?;
-            let mut timeline = Vec::new();
             let t = now();
-            if let Some(s) = &a.status {
-                let to: IncidentStatus = s.parse().map_err(|e| anyhow!("{e}"))?;
-                let from: IncidentStatus = rec.status.parse().map_err(|e| anyhow!("{e}"))?;
-                from.check_transition(to).map_err(|e| anyhow!("{e}"))?;
-                super::effects::apply_status(&mut rec, to, t);
-                timeline.push((
-                    "status".to_string(),
-                    format!("{from} → {to}"),
-                    json!({"from": from.as_str(), "to": to.as_str()}),
-                ));
-            }
-            if let Some(s) = &a.severity {
-                let sev: Severity = s.parse().context("--severity")?;
-                timeline.push((
-                    "severity".into(),
-                    format!("{} → {sev}", rec.severity),
-                    json!({"to": sev.as_str()}),
-                ));
-                rec.severity = sev;
-            }
-            if let Some(who) = &a.assignee {
-                timeline.push((
-                    "assignee".into(),
-                    format!("assigned to {who}"),
-                    json!({"assignee": who}),
-                ));
-                rec.assignee = Some(who.clone());
-            }
-            for tag in a.tags {
-                if !rec.tags.contains(&tag) {
-                    rec.tags.push(tag);
-                }
-            }
-            check_flags(cfg, &a.flags)?;
-            for f in a.flags {
-                if !rec.flags.contains(&f) {
-                    timeline.push(("flag".into(), format!("flagged {f}"), json!({"flag": f})));
-                    rec.flags.push(f);
-                }
-            }
-            let rules = cfg.respond.clock_rules();
-            for c in a.clocks_done {
-                if !rules.iter().any(|r| r.id == c) {
-                    bail!(
-                        "unknown clock {c:?}; one of {}",
-                        rules
-                            .iter()
-                            .map(|r| r.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                }
-                timeline.push(("clock".into(), format!("{c} done"), json!({"clock": c})));
-                rec.clocks_done.insert(c, t);
-            }
-            if timeline.is_empty() {
-                bail!(
-                    "nothing to change; give --status, --severity, --assignee, --tag, --flag or --clock-done"
-                );
-            }
+            let change = vigil_server::incidents::IncidentChange {
+                status: a.status,
+                severity: a.severity,
+                assignee: a.assignee,
+                add_tags: a.tags,
+                flags: a.flags,
+                clocks_done: a.clocks_done,
+                ..Default::default()
+            };
+            let timeline = vigil_server::incidents::apply(
+                &mut rec,
+                &change,
+                &cfg.respond.clock_rules(),
+                t,
+            )
+            .map_err(|e| {
+                anyhow!("{e}; give --status, --severity, --assignee, --tag, --flag or --clock-done")
+            })?;
             let saved = store
                 .save_incident(T, &rec, &timeline, "incident.update", by, t)
                 .await?
@@ -682,23 +638,8 @@ pub async fn apply_task_templates(
 }
 
 fn check_flags(cfg: &Config, flags: &[String]) -> Result<()> {
-    let known: Vec<String> = cfg
-        .respond
-        .clock_rules()
-        .into_iter()
-        .map(|r| r.applies_when)
-        .collect();
-    for f in flags {
-        if !known.contains(f) {
-            bail!("unknown flag {f:?}; the clock rules know {}", {
-                let mut k = known.clone();
-                k.sort();
-                k.dedup();
-                k.join(", ")
-            });
-        }
-    }
-    Ok(())
+    vigil_server::incidents::check_flags(&cfg.respond.clock_rules(), flags)
+        .map_err(|e| anyhow!("{e}"))
 }
 
 #[derive(Serialize)]

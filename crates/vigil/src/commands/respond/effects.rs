@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use serde_json::json;
-use vigil_model::{Clock, Principal, Severity, TenantId, Timestamp};
+use vigil_model::{Clock, Principal, Severity, TenantId};
 use vigil_respond::egress::{Guard, Resolver};
 use vigil_respond::incident::IncidentStatus;
 use vigil_respond::playbook::model::AuthSpec;
@@ -206,7 +206,7 @@ impl Effects {
                     // Already there: a replayed step, nothing to do.
                     if from != to {
                         from.check_transition(to).map_err(|e| anyhow!("{e}"))?;
-                        apply_status(&mut rec, to, self.clock.now());
+                        vigil_server::incidents::apply_status(&mut rec, to, self.clock.now());
                         timeline.push((
                             "status".to_string(),
                             format!("{from} → {to}"),
@@ -461,17 +461,4 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
-}
-
-/// Sets the status and the containment/closing times it implies.
-pub fn apply_status(rec: &mut vigil_store::IncidentRecord, to: IncidentStatus, t: Timestamp) {
-    if to.is_contained() && rec.contained_at.is_none() {
-        rec.contained_at = Some(t);
-    }
-    if to == IncidentStatus::Closed {
-        rec.closed_at = Some(t);
-    } else {
-        rec.closed_at = None;
-    }
-    rec.status = to.as_str().to_string();
 }
