@@ -1906,6 +1906,26 @@ impl Store {
         })
     }
 
+    /// Queued runs of every tenant, oldest first (waiting for their
+    /// playbook's concurrency limit).
+    pub async fn queued_runs(&self, limit: u32) -> Result<Vec<(TenantId, RunRecord)>> {
+        const OP: &str = "queued_runs";
+        let sql = format!(
+            "SELECT tenant, {RUN_COLUMNS} FROM playbook_runs WHERE status = 'queued' \
+             ORDER BY created_at, id LIMIT $1"
+        );
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(i64::from(limit.clamp(1, 10_000)))
+                .fetch_all(pool)
+                .await
+                .map_err(db(OP))?;
+            rows.iter()
+                .map(|r| Ok((r.tenant("playbook_runs", "tenant")?, run_from_row(r)?)))
+                .collect()
+        })
+    }
+
     /// Active runs of a playbook (for its concurrency limit).
     pub async fn count_active_runs(&self, tenant: TenantId, playbook: &str) -> Result<i64> {
         const OP: &str = "count_active_runs";

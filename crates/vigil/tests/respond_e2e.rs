@@ -661,3 +661,56 @@ async fn incident_workflow_from_the_cli() {
     }
     s.stop();
 }
+
+/// A playbook's concurrency limit: a second run waits as `queued` while
+/// the first waits for approval, and starts once the first is done.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrency_limit_queues_runs() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = data.path().join("vigil.toml");
+    std::fs::write(&cfg, "version = 1\n[respond]\ninterval_secs = 1\n").expect("config");
+    let pb = data.path().join("one.yml");
+    std::fs::write(
+        &pb,
+        "id: one-at-a-time\nname: One at a time\nconcurrency: 1\ntrigger: {manual: {}}\nsteps:\n  - id: ok\n    approval: {timeout: 1h}\n",
+    )
+    .expect("playbook");
+    let run = |args: &[&str]| {
+        let (code, out, err) = cli(data.path(), &cfg, args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    };
+    run(&["playbooks", "upload", pb.to_str().expect("path")]);
+    let first = run(&["playbooks", "run", "one-at-a-time"]);
+    assert!(first.contains("waiting_approval"), "{first}");
+    let second = run(&["playbooks", "run", "one-at-a-time"]);
+    assert!(second.contains("queued"), "{second}");
+    let first_id = first.split_whitespace().nth(1).expect("id").to_string();
+    let second_id = second.split_whitespace().nth(1).expect("id").to_string();
+    run(&["runs", "approve", &first_id]);
+    // The server's runner promotes the queued run; it then waits for its
+    // own approval.
+    let s = Server::start(data.path(), Some(&cfg));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, out, _) = cli(
+            data.path(),
+            &cfg,
+            &["runs", "show", &second_id, "--format", "json"],
+        );
+        let v: Value = serde_json::from_str(&out).expect("run json");
+        if v["status"] == "waiting_approval" {
+            let events: Vec<&str> = v["log"]
+                .as_array()
+                .expect("log")
+                .iter()
+                .filter_map(|e| e["event"].as_str())
+                .collect();
+            assert!(events.starts_with(&["queued", "dequeued"]), "{events:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "queued run never started: {v:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.stop();
+}

@@ -158,6 +158,20 @@ impl Runner {
         let now = self.clock.now();
         let id = uuid::Uuid::now_v7().to_string();
         let mut st = run::start(pb, &id, kind, trigger, inputs, now);
+        // Past the playbook's concurrency limit a run waits its turn.
+        let active = self.store.count_active_runs(tenant, &rec.id).await?;
+        let status = if active >= i64::from(pb.concurrency) {
+            st.drain_log();
+            st.log.push(run::LogEntry {
+                at: now,
+                step: String::new(),
+                event: "queued".into(),
+                message: format!("{active} runs active, the limit is {}", pb.concurrency),
+            });
+            "queued".to_string()
+        } else {
+            st.status.as_str().to_string()
+        };
         let log = log_records(&mut st);
         let record = RunRecord {
             id: id.clone(),
@@ -165,7 +179,7 @@ impl Runner {
             version: rec.version,
             trigger_kind: kind.to_string(),
             trigger_id: trigger_id.to_string(),
-            status: st.status.as_str().to_string(),
+            status,
             state: serde_json::to_value(&st)?,
             wake_at: None,
             rev: 0,
@@ -447,7 +461,15 @@ impl Runner {
 
     /// Drives a run until it waits (approval, back-off) or ends.
     pub async fn drive(&self, tenant: TenantId, run_id: &str) -> Result<Driven> {
-        let (_, pb, mut l) = self.load(tenant, run_id).await?;
+        let (rec, pb, mut l) = self.load(tenant, run_id).await?;
+        if rec.status == "queued" {
+            // Its turn comes when `promote_queued` finds a free slot.
+            return Ok(Driven {
+                id: rec.id,
+                status: rec.status,
+                waiting_step: None,
+            });
+        }
         let who = principal_of(&pb, tenant);
         // Bounded so one run cannot hold the runner forever.
         for _ in 0..10_000 {
@@ -521,8 +543,36 @@ impl Runner {
         Err(anyhow!("run {run_id} did not settle"))
     }
 
+    /// Starts queued runs whose playbook is below its concurrency limit.
+    pub async fn promote_queued(&self) -> Result<usize> {
+        let mut n = 0;
+        for (tenant, rec) in self.store.queued_runs(500).await? {
+            let (_, pb, mut l) = self.load(tenant, &rec.id).await?;
+            if self
+                .store
+                .count_active_runs(tenant, &rec.playbook_id)
+                .await?
+                >= i64::from(pb.concurrency)
+            {
+                continue;
+            }
+            l.st.log.push(run::LogEntry {
+                at: self.clock.now(),
+                step: String::new(),
+                event: "dequeued".into(),
+                message: "a slot freed up".into(),
+            });
+            self.save(tenant, &mut l, None, &[]).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Drives every due run once (what a restarted server resumes first).
     pub async fn tick(&self) -> Result<usize> {
+        if let Err(e) = self.promote_queued().await {
+            tracing::warn!(error = %e, "queued playbook runs");
+        }
         let due = self.store.due_runs(self.clock.now(), 200).await?;
         let n = due.len();
         for (tenant, rec) in due {
