@@ -8,21 +8,36 @@ use super::template::Templates;
 use crate::Result;
 
 /// `*` matches any run of characters; everything else literally,
-/// case-insensitively.
+/// case-insensitively. ASCII text is compared byte-wise without allocating
+/// (this runs for every playbook on every alert).
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_bytes(pattern.as_bytes(), text.as_bytes(), |a, b| {
+            a.eq_ignore_ascii_case(b)
+        });
+    }
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let t: Vec<char> = text.to_lowercase().chars().collect();
+    glob_bytes(&p, &t, |a, b| a == b)
+}
+
+fn glob_bytes<T: Copy + PartialEq + From<u8>>(
+    p: &[T],
+    t: &[T],
+    eq: impl Fn(&T, &T) -> bool,
+) -> bool {
+    let star = T::from(b'*');
     let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
+    let (mut back, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
+        if pi < p.len() && p[pi] != star && eq(&p[pi], &t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
+        } else if pi < p.len() && p[pi] == star {
+            back = Some(pi);
             mark = ti;
             pi += 1;
-        } else if let Some(s) = star {
+        } else if let Some(s) = back {
             pi = s + 1;
             mark += 1;
             ti = mark;
@@ -30,7 +45,7 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star)
 }
 
 /// Whether an alert trigger fires for `alert`. The condition sees the
