@@ -11,6 +11,7 @@
 mod auth;
 mod dto;
 mod error;
+pub mod incidents;
 mod openapi;
 mod roles;
 mod routes;

@@ -73,6 +73,7 @@ macro_rules! impl_both {
     };
 }
 
+mod aggregate;
 mod alerts;
 mod audit;
 mod changes;
@@ -85,6 +86,7 @@ mod intel;
 mod jobs;
 mod migrate;
 pub mod migrations;
+mod respond;
 mod row;
 mod rules;
 mod secrets;
@@ -96,6 +98,7 @@ mod vuln;
 mod vuln_discovery;
 mod vuln_intel;
 
+pub use aggregate::{SuppressionMatch, SuppressionRecord};
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
 pub use changes::Change;
@@ -111,6 +114,11 @@ pub use intel::{FeedRecord, INTEL_MIGRATIONS, IndicatorRecord, StixObjectRecord,
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
+pub use respond::{
+    ACTIVE_RUN_STATUSES, EvidenceRecord, IncidentRecord, MAX_EVIDENCE_BYTES, NewIncident,
+    ObservableRecord, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit, RunLogRecord, RunRecord,
+    TASK_STATUSES, TRIAGE_STATES, TaskRecord, TimelineEntry, TriageRecord,
+};
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use taxii::{

@@ -187,6 +187,7 @@ suite! {
         commit_detections_is_idempotent,
         checkpoint_is_monotonic_and_states_upsert,
         list_alerts_filters,
+        alerts_aggregate_and_suppress,
         list_alerts_keyset_pagination_has_no_dupes_or_skips,
         corrupt_rows_are_errors,
         tokens_create_find_verify_revoke,
@@ -206,6 +207,7 @@ suite! {
         rules_register_update_and_list,
         intel_indicators_objects_and_feeds,
         taxii_collections_and_feeds,
+        respond_incidents_triage_and_runs,
     ],
     two: [
         two_servers_migrate_concurrently,
