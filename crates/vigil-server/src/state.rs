@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use prometheus_client::registry::Registry;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use vigil_model::Clock;
 use vigil_pipeline::PipelineHandle;
 use vigil_store::Store;
@@ -91,6 +91,8 @@ pub(crate) struct Internals {
     pub(crate) hec: crate::routes::hec::HecState,
     /// EVTX upload metrics.
     pub(crate) evtx: crate::routes::evtx::EvtxMetrics,
+    /// Signalled when the stored rule state changes through the API.
+    pub(crate) rules_changed: Arc<Notify>,
 }
 
 impl AppState {
@@ -127,12 +129,21 @@ impl AppState {
                 openapi_json,
                 hec,
                 evtx,
+                rules_changed: Arc::new(Notify::new()),
             }),
         }
     }
 }
 
 impl AppState {
+    /// Notified (`notify_one`, so changes made while nobody waits are not
+    /// lost, and bursts coalesce) whenever a rule is enabled, disabled,
+    /// overridden or uploaded through the API; the binary reloads its
+    /// detectors on it.
+    pub fn rules_changed(&self) -> Arc<Notify> {
+        self.inner.rules_changed.clone()
+    }
+
     /// Adds metrics owned by other components (the listeners) to
     /// `/metrics`. Call it on the value [`AppState::new`] returned, before
     /// cloning it; on a state already shared the metrics are not added and
