@@ -95,7 +95,7 @@ for i in $(seq "$RUNS"); do
   sed -n 's/.*loaded in \([0-9.]*\) s;.* in \([0-9.]*\) s, \([0-9.]*\) s CPU.*/\1 \2 \3/p' "$TMP/hunt.err" >>"$TMP/hunt.runs"
   cp "$TMP/hunt.err" "$TMP/hunt.last"
 done
-tail -1 "$TMP/hunt.last"
+grep -h "detections" "$TMP/hunt.last" || true
 HUNT_LOAD=$(cut -d' ' -f1 "$TMP/hunt.runs" | median)
 HUNT_WALL=$(cut -d' ' -f2 "$TMP/hunt.runs" | median)
 HUNT_CPU=$(cut -d' ' -f3 "$TMP/hunt.runs" | median)

@@ -633,7 +633,7 @@ fn json_doc(
     (ev, verdicts): (&mut vigil_sigma::Evaluator<'_>, &mut Vec<Verdict>),
     found: &mut Found,
 ) {
-    match vigil_ingest::parse_json_record(raw.get().as_bytes(), ctx.registry, &opts) {
+    match vigil_ingest::parse_json_record(raw.get().as_bytes(), ctx.registry, opts) {
         Ok(event) => {
             let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
                 enrich_syslog_event(&event, ctx.registry)
