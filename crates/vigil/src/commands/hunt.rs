@@ -626,14 +626,17 @@ fn record_id_of(v: &serde_json::Value) -> Option<u64> {
 /// ingest JSON parser, Linux auth messages enriched.
 fn json_doc(
     ctx: &Hunt<'_>,
-    opts: &vigil_ingest::ParseOptions,
+    (parser, opts): (
+        &mut vigil_ingest::JsonRecordParser<'_>,
+        &vigil_ingest::ParseOptions,
+    ),
     name: &str,
     raw: &RawValue,
     n: u64,
     (ev, verdicts): (&mut vigil_sigma::Evaluator<'_>, &mut Vec<Verdict>),
     found: &mut Found,
 ) {
-    match vigil_ingest::parse_json_record(raw.get().as_bytes(), ctx.registry, opts) {
+    match parser.parse(raw.get().as_bytes(), opts) {
         Ok(event) => {
             let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
                 enrich_syslog_event(&event, ctx.registry)
@@ -671,6 +674,7 @@ fn hunt_json(
         Timestamp::from_micros(0),
     );
     let mut n = 0u64;
+    let mut parser = vigil_ingest::JsonRecordParser::new(ctx.registry);
     let mut one = |raw: &RawValue, n: u64, found: &mut Found| {
         // The layout from the top-level keys alone: ECS and flat documents
         // go straight to the JSON parser (one parse, no document tree);
@@ -678,7 +682,15 @@ fn hunt_json(
         if let Ok(top) = serde_json::from_str::<Top<'_>>(raw.get())
             && !top.is_evtx_json()
         {
-            return json_doc(ctx, &opts, name, raw, n, (ev, verdicts), found);
+            return json_doc(
+                ctx,
+                (&mut parser, &opts),
+                name,
+                raw,
+                n,
+                (ev, verdicts),
+                found,
+            );
         }
         let v: serde_json::Value = match serde_json::from_str(raw.get()) {
             Ok(v) => v,
@@ -694,7 +706,15 @@ fn hunt_json(
             let rid = record_id_of(&v).or(Some(n));
             evaluate(ctx, &event, name, rid, ev, verdicts, found);
         } else if v.is_object() {
-            json_doc(ctx, &opts, name, raw, n, (ev, verdicts), found);
+            json_doc(
+                ctx,
+                (&mut parser, &opts),
+                name,
+                raw,
+                n,
+                (ev, verdicts),
+                found,
+            );
         } else {
             found
                 .errors
