@@ -63,6 +63,36 @@ pub fn parse_json_record(
     lines::parse_record(line, InputFormat::Json, &mut Ctx::new(registry), opts)
 }
 
+/// Parses JSON records one at a time, sharing its caches (field ids, the
+/// ECS table) between them: for callers that get records one by one (a
+/// document stream) rather than as lines for [`parse_lines`].
+#[derive(Debug)]
+pub struct JsonRecordParser<'r> {
+    ctx: Ctx<'r>,
+}
+
+impl<'r> JsonRecordParser<'r> {
+    /// A parser interning field names in `registry`.
+    pub fn new(registry: &'r FieldRegistry) -> Self {
+        Self {
+            ctx: Ctx::new(registry),
+        }
+    }
+
+    /// [`parse_json_record`], with the caches of earlier calls.
+    ///
+    /// # Errors
+    ///
+    /// The reason, for invalid or oversized JSON or a non-object top level.
+    pub fn parse(
+        &mut self,
+        line: &[u8],
+        opts: &ParseOptions,
+    ) -> std::result::Result<Event, String> {
+        lines::parse_record(line, InputFormat::Json, &mut self.ctx, opts)
+    }
+}
+
 /// Parses one syslog line (RFC 5424 or RFC 3164; other text becomes a
 /// message-only event tagged [`UNPARSED_TAG`]).
 ///
@@ -142,6 +172,28 @@ mod tests {
             "test",
             Timestamp::from_secs(1_704_153_600),
         )
+    }
+
+    /// The reusing parser gives what the one-shot one gives, record after
+    /// record (its caches carry nothing from one record into the next).
+    #[test]
+    fn record_parser_matches_one_shot_parses() {
+        let reg = FieldRegistry::new();
+        let mut p = JsonRecordParser::new(&reg);
+        for rec in [
+            &b"{\"process\":{\"command_line\":\"a b\"},\"host\":{\"name\":\"h1\"}}"[..],
+            b"{\"EventID\":4624,\"User\":\"D\\\\bob\"}",
+            b"{\"process\":{\"pid\":7}}",
+            b"[1]",
+        ] {
+            let a = p.parse(rec, &opts());
+            let b = parse_json_record(rec, &reg, &opts());
+            match (a, b) {
+                (Ok(a), Ok(b)) => assert_eq!(a.fields_json(&reg), b.fields_json(&reg)),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{a:?} vs {b:?}"),
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use prometheus_client::registry::Registry;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use vigil_model::Clock;
 use vigil_pipeline::PipelineHandle;
 use vigil_store::Store;
@@ -101,6 +101,8 @@ pub(crate) struct Internals {
     pub(crate) evtx: crate::routes::evtx::EvtxMetrics,
     /// Turns STIX objects posted over TAXII into indicators.
     pub(crate) intel_sink: Option<Arc<dyn crate::routes::taxii::IntelSink>>,
+    /// Signalled when the stored rule state changes through the API.
+    pub(crate) rules_changed: Arc<Notify>,
 }
 
 impl AppState {
@@ -139,6 +141,7 @@ impl AppState {
                 hec,
                 evtx,
                 intel_sink: None,
+                rules_changed: Arc::new(Notify::new()),
             }),
         }
     }
@@ -160,6 +163,14 @@ impl AppState {
     pub fn with_vuln_settings(mut self, settings: vigil_vulnops::Settings) -> Self {
         self.vuln = Arc::new(settings);
         self
+    }
+
+    /// Notified (`notify_one`, so changes made while nobody waits are not
+    /// lost, and bursts coalesce) whenever a rule is enabled, disabled,
+    /// overridden or uploaded through the API; the binary reloads its
+    /// detectors on it.
+    pub fn rules_changed(&self) -> Arc<Notify> {
+        self.inner.rules_changed.clone()
     }
 
     /// Adds metrics owned by other components (the listeners) to

@@ -29,8 +29,79 @@ pub struct SigmaDetector {
     scratch: Scratch,
     verdicts: Vec<Verdict>,
     firings: Vec<Firing>,
-    /// Per detection rule: (rule id, severity).
-    info: Vec<(String, Severity)>,
+    /// Per detection rule: its id and operator state.
+    info: Vec<RuleInfo>,
+    /// Per correlation: its operator state.
+    corr_info: Vec<RuleInfo>,
+    /// Where correlation counters go, with what was last published.
+    stats_sink: Option<(Arc<dyn StatsSink>, CorrelationStats)>,
+}
+
+/// The operator's state of one rule or correlation (rule management):
+/// whether it raises alerts and what replaces its level and tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleOverride {
+    /// Raise no alert of its own; a disabled rule that an enabled
+    /// correlation reads still feeds it. By default, false.
+    pub silent: bool,
+    /// Replaces the rule's level in its alerts. By default, none.
+    pub level: Option<Level>,
+    /// Replace the rule's tags in its alerts. By default, none.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Receives the correlation counters of a [`SigmaDetector`] (for metrics):
+/// the counters' increase since the last call, and the open groups now.
+/// Called after events that touched a correlation, on timers and after a
+/// restore; one sink may outlive many detectors (hot reloads), so the
+/// counters it adds up stay monotonic.
+pub trait StatsSink: Send + Sync + std::fmt::Debug {
+    /// `delta`: counter increases (its `groups` is 0); `groups`: open
+    /// groups now.
+    fn publish(&self, delta: &CorrelationStats, groups: usize);
+}
+
+#[derive(Debug, Clone)]
+struct RuleInfo {
+    id: String,
+    severity: Severity,
+    level: Option<Level>,
+    tags: Option<Vec<String>>,
+    silent: bool,
+}
+
+impl RuleInfo {
+    fn new(m: &Meta, id: String) -> Self {
+        Self {
+            id,
+            severity: severity(m.level),
+            level: m.level,
+            tags: None,
+            silent: false,
+        }
+    }
+
+    fn apply(&mut self, o: &RuleOverride) {
+        if let Some(l) = o.level {
+            self.level = Some(l);
+            self.severity = severity(Some(l));
+        }
+        self.tags.clone_from(&o.tags);
+        self.silent = o.silent;
+    }
+}
+
+fn delta(now: &CorrelationStats, before: &CorrelationStats) -> CorrelationStats {
+    CorrelationStats {
+        groups: 0,
+        contributions: now.contributions.saturating_sub(before.contributions),
+        fired: now.fired.saturating_sub(before.fired),
+        evicted: now.evicted.saturating_sub(before.evicted),
+        truncated: now.truncated.saturating_sub(before.truncated),
+        late: now.late.saturating_sub(before.late),
+        ungrouped: now.ungrouped.saturating_sub(before.ungrouped),
+        expired: now.expired.saturating_sub(before.expired),
+    }
 }
 
 /// The alert's rule id: the rule's `id`, else its `name`, else its title.
@@ -68,7 +139,12 @@ impl SigmaDetector {
         let info = rules
             .rules()
             .iter()
-            .map(|r| (rule_id(&r.rule.meta), severity(r.rule.meta.level)))
+            .map(|r| RuleInfo::new(&r.rule.meta, rule_id(&r.rule.meta)))
+            .collect();
+        let corr_info = corr
+            .correlations()
+            .iter()
+            .map(|c| RuleInfo::new(&c.rule.meta, c.key.clone()))
             .collect();
         let scratch = rules.scratch();
         (
@@ -79,9 +155,39 @@ impl SigmaDetector {
                 verdicts: Vec::new(),
                 firings: Vec::new(),
                 info,
+                corr_info,
+                stats_sink: None,
             },
             errors,
         )
+    }
+
+    /// Applies the operator's state to the rules and correlations:
+    /// `state(id)` for each (its `id`, else `name`, else title; correlations
+    /// by their state key). Rules it returns `None` for keep their own
+    /// level and tags.
+    pub fn set_overrides(&mut self, state: impl Fn(&str) -> Option<RuleOverride>) {
+        for i in self.info.iter_mut().chain(self.corr_info.iter_mut()) {
+            if let Some(o) = state(&i.id) {
+                i.apply(&o);
+            }
+        }
+    }
+
+    /// Publishes the correlation counters to `sink` from now on (see
+    /// [`StatsSink`]).
+    pub fn set_stats_sink(&mut self, sink: Arc<dyn StatsSink>) {
+        let now = self.corr.stats();
+        sink.publish(&CorrelationStats::default(), now.groups);
+        self.stats_sink = Some((sink, now));
+    }
+
+    fn publish_stats(&mut self) {
+        if let Some((sink, last)) = &mut self.stats_sink {
+            let now = self.corr.stats();
+            sink.publish(&delta(&now, last), now.groups);
+            *last = now;
+        }
     }
 
     /// The compiled rules.
@@ -96,17 +202,20 @@ impl SigmaDetector {
 
     fn rule_alert(&self, v: &Verdict, ev: &Event, ctx: &DetectCtx<'_>) -> Alert {
         let lr = &self.rules.rules()[v.rule];
-        let (id, sev) = &self.info[v.rule];
+        let info = &self.info[v.rule];
         let mut a = Alert::for_event(
             ev,
             ctx.registry,
             Self::ID,
-            id,
+            &info.id,
             &lr.rule.meta.title,
-            *sev,
+            info.severity,
             ctx.now,
         );
-        a.tags = lr.rule.meta.tags.clone();
+        a.tags = info
+            .tags
+            .clone()
+            .unwrap_or_else(|| lr.rule.meta.tags.clone());
         let mut matched = Map::new();
         for (name, f) in &v.fields {
             let vals: Vec<J> = ev.get_all(*f).map(|x| x.to_json()).collect();
@@ -120,7 +229,7 @@ impl SigmaDetector {
         a.details = json!({
             "engine": "sigma",
             "rule_path": &*lr.path,
-            "level": lr.rule.meta.level.map(|l| l.to_string()),
+            "level": info.level.map(|l| l.to_string()),
             "status": lr.rule.meta.status.map(|s| s.to_string()),
             "logsource": {
                 "product": ls.product, "category": ls.category, "service": ls.service,
@@ -134,7 +243,8 @@ impl SigmaDetector {
     fn corr_alert(&self, f: &Firing, ev: Option<&Event>, ctx: &DetectCtx<'_>) -> Alert {
         let c = &self.corr.correlations()[f.correlation];
         let meta = &c.rule.meta;
-        let sev = severity(meta.level);
+        let info = &self.corr_info[f.correlation];
+        let sev = info.severity;
         let group: Map<String, J> = f
             .group
             .iter()
@@ -197,7 +307,7 @@ impl SigmaDetector {
                 }
             }
         };
-        a.tags = meta.tags.clone();
+        a.tags = info.tags.clone().unwrap_or_else(|| meta.tags.clone());
         a.details = details;
         a
     }
@@ -205,7 +315,7 @@ impl SigmaDetector {
     fn raise_firings(&mut self, ev: Option<&Event>, ctx: &mut DetectCtx<'_>) {
         let firings = std::mem::take(&mut self.firings);
         for f in &firings {
-            if f.emit {
+            if f.emit && !self.corr_info[f.correlation].silent {
                 let a = self.corr_alert(f, ev, ctx);
                 ctx.raise(a);
             }
@@ -237,18 +347,23 @@ impl Detector for SigmaDetector {
         self.rules
             .evaluate_with(&mut self.scratch, ev, &mut verdicts);
         let wall = ctx.now.as_micros();
+        let mut observed = false;
         for v in &verdicts {
-            if self.corr.rule_emits(v.rule) {
+            if self.corr.rule_emits(v.rule) && !self.info[v.rule].silent {
                 let a = self.rule_alert(v, ev, ctx);
                 ctx.raise(a);
             }
             if self.corr.is_referenced(v.rule) {
                 self.corr.observe(v.rule, ev, wall, &mut self.firings);
+                observed = true;
             }
         }
         self.verdicts = verdicts;
         if !self.firings.is_empty() {
             self.raise_firings(Some(ev), ctx);
+        }
+        if observed {
+            self.publish_stats();
         }
     }
 
@@ -261,6 +376,7 @@ impl Detector for SigmaDetector {
         if !self.firings.is_empty() {
             self.raise_firings(None, ctx);
         }
+        self.publish_stats();
     }
 
     fn snapshot(&self) -> Result<Option<Vec<u8>>, DetectError> {
@@ -270,11 +386,17 @@ impl Detector for SigmaDetector {
     fn restore(&mut self, state: &[u8]) -> Result<(), DetectError> {
         self.corr
             .restore(state)
-            .map(|_| ())
             .map_err(|reason| DetectError::Restore {
                 detector: Self::ID.to_owned(),
                 reason,
-            })
+            })?;
+        // The restored counters were published by the previous detector
+        // (or a previous process): only the open groups are news.
+        if let Some((sink, last)) = &mut self.stats_sink {
+            *last = self.corr.stats();
+            sink.publish(&CorrelationStats::default(), last.groups);
+        }
+        Ok(())
     }
 }
 

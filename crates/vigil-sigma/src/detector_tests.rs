@@ -147,3 +147,103 @@ fn severity_maps_levels() {
     );
     assert_eq!(severity(Some(Level::Critical)), Severity::Critical);
 }
+
+/// Rule management: a silent (disabled) rule raises nothing but still
+/// feeds its correlation; level and tags overrides land in the alerts of
+/// rules and correlations. See: #4
+#[test]
+fn overrides_change_level_tags_and_silence_rules() {
+    let reg = FieldRegistry::new();
+    let mut d = detector(&reg);
+    d.set_overrides(|id| match id {
+        "root-login" => Some(RuleOverride {
+            level: Some(Level::Low),
+            tags: Some(vec!["custom.tag".into()]),
+            ..RuleOverride::default()
+        }),
+        "ssh-brute" => Some(RuleOverride {
+            level: Some(Level::Critical),
+            ..RuleOverride::default()
+        }),
+        "ssh-fail" => Some(RuleOverride {
+            silent: true,
+            ..RuleOverride::default()
+        }),
+        _ => None,
+    });
+    let root = sshd(
+        &reg,
+        5,
+        "Accepted password for root from 192.0.2.9 port 2222 ssh2",
+    );
+    let alerts = feed(&mut d, &reg, std::slice::from_ref(&root));
+    assert_eq!(ids(&alerts), ["root-login low"]);
+    assert_eq!(alerts[0].tags, ["custom.tag"]);
+    assert_eq!(alerts[0].details["level"], "low");
+    let evs: Vec<Event> = (0..5)
+        .map(|i| fail(&reg, 100 + i, "203.0.113.77"))
+        .collect();
+    let alerts = feed(&mut d, &reg, &evs);
+    assert_eq!(ids(&alerts), ["ssh-brute critical"]);
+    assert_eq!(alerts[0].tags, ["attack.t1110.001"]);
+
+    // A silent correlation raises nothing; its rules' matches still count.
+    let mut d = detector(&reg);
+    d.set_overrides(|id| {
+        (id == "few-sudo").then(|| RuleOverride {
+            silent: true,
+            ..RuleOverride::default()
+        })
+    });
+    assert_eq!(ids(&feed(&mut d, &reg, &[root])), ["root-login critical"]);
+    let mut ctx = DetectCtx::new(&reg, Timestamp::from_secs(65));
+    d.on_timer(Timestamp::from_secs(65), &mut ctx);
+    assert!(ctx.into_outputs().0.is_empty());
+}
+
+#[derive(Debug, Default)]
+struct Sink(std::sync::Mutex<(CorrelationStats, usize)>);
+
+impl StatsSink for Sink {
+    fn publish(&self, delta: &CorrelationStats, groups: usize) {
+        let mut g = self.0.lock().unwrap();
+        g.0.contributions += delta.contributions;
+        g.0.evicted += delta.evicted;
+        g.0.fired += delta.fired;
+        g.1 = groups;
+    }
+}
+
+/// Correlation counters reach the sink as monotonic sums across a hot
+/// reload (snapshot → restore into a new detector with the same sink).
+#[test]
+fn stats_sink_sums_across_reloads() {
+    let reg = FieldRegistry::new();
+    let cfg = Config::default();
+    let (set, _) = RuleSet::load([("r.yml", RULES)], &reg, &cfg);
+    let set = Arc::new(set);
+    let limits = CorrelationConfig {
+        max_groups: 2,
+        ..CorrelationConfig::default()
+    };
+    let sink = Arc::new(Sink::default());
+    let (mut d, _) = SigmaDetector::new(set.clone(), &reg, &cfg, limits);
+    d.set_stats_sink(sink.clone());
+    let evs: Vec<Event> = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+        .iter()
+        .enumerate()
+        .map(|(i, ip)| fail(&reg, 100 + i as i64, ip))
+        .collect();
+    feed(&mut d, &reg, &evs);
+    {
+        let g = sink.0.lock().unwrap();
+        assert_eq!((g.0.contributions, g.0.evicted, g.1), (3, 1, 2));
+    }
+    let snap = d.snapshot().unwrap().unwrap();
+    let (mut d2, _) = SigmaDetector::new(set, &reg, &cfg, limits);
+    d2.set_stats_sink(sink.clone());
+    d2.restore(&snap).unwrap();
+    feed(&mut d2, &reg, &[fail(&reg, 110, "192.0.2.3")]);
+    let g = sink.0.lock().unwrap();
+    assert_eq!((g.0.contributions, g.0.evicted, g.1), (4, 1, 2));
+}

@@ -96,7 +96,7 @@ pub use correlate::{
 pub use correlation::{
     CmpOp, CorrelationCondition, CorrelationRule, CorrelationType, parse_timespan,
 };
-pub use detector::SigmaDetector;
+pub use detector::{RuleOverride, SigmaDetector, StatsSink};
 pub use error::{Error, Location, Result};
 pub use eval::{Evaluator, Scratch, Verdict};
 pub use filter::FilterRule;

@@ -51,8 +51,13 @@ pub async fn open_store(cfg: &Config) -> Result<Store> {
     Ok(store)
 }
 
-/// The detectors the configuration enables.
-pub fn detectors(cfg: &Config, registry: &FieldRegistry) -> Result<Vec<Box<dyn Detector>>> {
+/// The detectors the configuration enables; the Sigma detector follows the
+/// stored rule state in `sigma`.
+pub fn detectors(
+    cfg: &Config,
+    registry: &FieldRegistry,
+    sigma: &crate::sigma::SigmaRuntime,
+) -> Result<Vec<Box<dyn Detector>>> {
     let mut out: Vec<Box<dyn Detector>> = Vec::new();
     if !cfg.detect.rules.is_empty() {
         let m = MatchDetector::new(cfg.detect.rules.clone(), registry)
@@ -63,12 +68,21 @@ pub fn detectors(cfg: &Config, registry: &FieldRegistry) -> Result<Vec<Box<dyn D
     if cfg.detect.count_events {
         out.push(Box::new(CountDetector::default()));
     }
-    if let Some(d) = crate::sigma::detector(&cfg.detect.sigma, registry)
+    if let Some(d) = crate::sigma::detector(&cfg.detect.sigma, registry, sigma)
         .context("cannot load the Sigma rules ([detect.sigma], --rules)")?
     {
         out.push(Box::new(d));
     }
     Ok(out)
+}
+
+/// The stored Sigma rule state (default tenant: the detectors serve every
+/// tenant, and only the default tenant's rule state and uploads apply).
+pub async fn sigma_state(store: &Store) -> Result<Vec<vigil_store::RuleRecord>> {
+    store
+        .list_rules(vigil_model::TenantId::DEFAULT)
+        .await
+        .context("cannot read the stored rule state")
 }
 
 /// The shared field registry and clock.

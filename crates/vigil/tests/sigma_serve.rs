@@ -29,7 +29,16 @@ detection:\n  sel:\n    user.target.name: root\n  condition: sel\n";
 
 /// `vigil serve --rules <dir>` on an ephemeral port.
 fn start(data: &Path, rules: &Path) -> Server {
-    let mut child = Command::new(BIN)
+    start_with(data, rules, None)
+}
+
+/// `vigil [--config FILE] serve --rules <dir>` on an ephemeral port.
+fn start_with(data: &Path, rules: &Path, config: Option<&Path>) -> Server {
+    let mut cmd = Command::new(BIN);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    let mut child = cmd
         .arg("--data-dir")
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0", "--rules"])
@@ -244,5 +253,198 @@ async fn brute_force_correlation_survives_kill9_and_reload() {
     let items = alerts(&s, &token).await;
     assert_eq!(count(&items, "t-ssh-brute"), 2, "{items:#?}");
     assert_eq!(count(&items, "t-root-login"), 1);
+    s.stop();
+}
+
+const UPLOAD: &str = "title: Sudo by alice (uploaded)\nid: t-upload-alice\nlevel: high\n\
+logsource: {product: linux, service: sudo}\n\
+detection:\n  sel:\n    user.name: alice\n  condition: sel\n";
+
+fn root_login(sec: u32) -> String {
+    format!(
+        "<38>1 2026-11-27T11:00:{sec:02}Z bastion sshd 4242 - - Accepted password for root from 192.0.2.9 port 2222 ssh2\n"
+    )
+}
+
+fn sudo(sec: u32) -> String {
+    format!(
+        "<86>1 2026-11-27T11:00:{sec:02}Z bastion sudo - - -     alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/sh\n"
+    )
+}
+
+async fn patch(s: &Server, token: &str, id: &str, body: Value) -> Value {
+    let r = client()
+        .patch(s.url(&format!("/api/v1/rules/{id}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sigma_serve test step");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("sigma_serve test step")
+}
+
+async fn metric(s: &Server, token: &str, name: &str) -> f64 {
+    let r = client()
+        .get(s.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sigma_serve test step");
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.expect("sigma_serve test step");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
+}
+
+/// Sends `body` (which includes a `sudo` line) until `rule` has more than
+/// `before` alerts: the detectors reload between batches, so lines sent
+/// before the reload finished may have met the old rules.
+async fn until_fires(
+    s: &Server,
+    token: &str,
+    rule: &str,
+    before: usize,
+    body: impl Fn(u32) -> String,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut sec = 0;
+    loop {
+        send(s, token, body(sec)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let items = alerts(s, token).await;
+        if count(&items, rule) > before {
+            return items;
+        }
+        assert!(Instant::now() < deadline, "{rule} never fired: {items:#?}");
+        sec += 1;
+    }
+}
+
+/// Rule management reaches the running detector: disabling a rule through
+/// the API stops its alerts, an uploaded rule fires, a level or tags
+/// override lands in the alerts, all without a restart or SIGHUP; the
+/// correlation state bounds are in /metrics. See: #4
+#[tokio::test(flavor = "multi_thread")]
+async fn api_rule_state_reloads_the_detector_and_metrics_show_correlation_bounds() {
+    let data = tempfile::tempdir().expect("sigma_serve test step");
+    let rules = tempfile::tempdir().expect("sigma_serve test step");
+    std::fs::write(rules.path().join("ssh.yml"), RULES).expect("sigma_serve test step");
+    std::fs::write(rules.path().join("root.yml"), ROOT).expect("sigma_serve test step");
+    std::fs::write(rules.path().join("sudo.yml"), SUDO).expect("sigma_serve test step");
+    let config = data.path().join("vigil.toml");
+    std::fs::write(
+        &config,
+        "version = 1\n[detect.sigma]\nbuiltin = false\nmax_groups = 2\n",
+    )
+    .expect("sigma_serve test step");
+    let s = start_with(data.path(), rules.path(), Some(&config));
+    let token = s.token.clone().expect("bootstrap token");
+
+    // Correlation bounds (the test rules only): three source IPs, room for
+    // two groups.
+    let mut body = String::new();
+    for (sec, ip) in [(1, "192.0.2.1"), (2, "192.0.2.2"), (3, "192.0.2.3")] {
+        body.push_str(&fail(sec, ip));
+    }
+    body.push_str(&root_login(4));
+    send(&s, &token, body).await;
+    let items = wait_for(&s, &token, "t-root-login", 1).await;
+    assert_eq!(count(&items, "t-sudo"), 0);
+    assert_eq!(
+        metric(&s, &token, "vigil_sigma_correlation_open_groups").await,
+        2.0
+    );
+    assert_eq!(
+        metric(&s, &token, "vigil_sigma_correlation_evictions_total").await,
+        1.0
+    );
+    assert_eq!(
+        metric(&s, &token, "vigil_sigma_correlation_contributions_total").await,
+        3.0
+    );
+
+    // Disable the root-login rule and upload a new one; one reload (or two)
+    // later the upload fires and root logins in the same batch do not.
+    let v = patch(
+        &s,
+        &token,
+        "t-root-login",
+        serde_json::json!({"enabled": false}),
+    )
+    .await;
+    assert_eq!(v["enabled"], false, "{v}");
+    let r = client()
+        .post(s.url("/api/v1/rules"))
+        .bearer_auth(&token)
+        .header("content-type", "application/yaml")
+        .body(UPLOAD)
+        .send()
+        .await
+        .expect("sigma_serve test step");
+    assert_eq!(r.status(), 201);
+    let items = until_fires(&s, &token, "t-upload-alice", 0, |sec| {
+        root_login(10 + sec) + &sudo(10 + sec)
+    })
+    .await;
+    let roots = count(&items, "t-root-login");
+    let up = items
+        .iter()
+        .find(|a| a["rule_id"] == "t-upload-alice")
+        .expect("sigma_serve test step");
+    assert_eq!(up["severity"], "high", "{up}");
+    // A batch fully after the reload: the upload fires, root login does not.
+    let uploads = count(&items, "t-upload-alice");
+    send(&s, &token, root_login(50) + &sudo(50)).await;
+    let items = wait_for(&s, &token, "t-upload-alice", uploads + 1).await;
+    assert_eq!(
+        count(&items, "t-root-login"),
+        roots,
+        "disabled rule still alerts"
+    );
+    // The reload kept the open correlation groups.
+    assert_eq!(
+        metric(&s, &token, "vigil_sigma_correlation_open_groups").await,
+        2.0
+    );
+
+    // Override the sudo rule's level and tags.
+    let before = count(&items, "t-sudo");
+    let v = patch(
+        &s,
+        &token,
+        "t-sudo",
+        serde_json::json!({"level": "critical", "tags": ["attack.t1548.003", "custom.review"]}),
+    )
+    .await;
+    assert_eq!(v["level"], "critical", "{v}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut sec = 0;
+    let a = loop {
+        send(&s, &token, sudo(sec)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let items = alerts(&s, &token).await;
+        assert!(count(&items, "t-sudo") > before, "{items:#?}");
+        if let Some(a) = items
+            .iter()
+            .find(|a| a["rule_id"] == "t-sudo" && a["severity"] == "critical")
+        {
+            break a.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "override never applied: {items:#?}"
+        );
+        sec += 1;
+    };
+    let tags: Vec<&str> = a["tags"]
+        .as_array()
+        .expect("sigma_serve test step")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(tags, ["attack.t1548.003", "custom.review"], "{a}");
+    assert_eq!(a["details"]["level"], "critical", "{a}");
     s.stop();
 }

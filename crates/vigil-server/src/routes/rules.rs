@@ -226,7 +226,10 @@ pub(crate) async fn patch_rule(
         )
         .await?
     {
-        Some(r) => Ok(Json(RuleDto::from(&r))),
+        Some(r) => {
+            state.inner.rules_changed.notify_one();
+            Ok(Json(RuleDto::from(&r)))
+        }
         None => Err(AppError::not_found(format!("no rule {id:?}"))),
     }
 }
@@ -276,7 +279,8 @@ fn check_upload(text: &str) -> Result<Vec<NewRule>, String> {
 /// Uploads Sigma rules (one YAML file, several documents allowed). Every
 /// document must parse and compile and have an `id`; otherwise nothing is
 /// stored. New rules are enabled; an id that exists is replaced by the
-/// upload (its state is kept).
+/// upload (its state is kept). The running detectors reload with the
+/// upload, as they do after a PATCH.
 #[utoipa::path(
     post,
     path = "/api/v1/rules",
@@ -324,6 +328,7 @@ pub(crate) async fn upload_rules(
             state.store.register_rules(p.tenant, &defs, &p, now),
         )
         .await?;
+    state.inner.rules_changed.notify_one();
     let mut items = Vec::with_capacity(defs.len());
     for d in &defs {
         if let Some(r) = state

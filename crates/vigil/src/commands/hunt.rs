@@ -584,6 +584,29 @@ fn hunt_evtx(
     Ok(())
 }
 
+/// A JSON document's layout-deciding top-level members, read without
+/// building the document (other members are skipped unparsed).
+#[derive(serde::Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "Event", borrow, default)]
+    event: Option<&'a RawValue>,
+    #[serde(rename = "System", borrow, default)]
+    system: Option<&'a RawValue>,
+    #[serde(rename = "EventData", borrow, default)]
+    event_data: Option<&'a RawValue>,
+    #[serde(rename = "UserData", borrow, default)]
+    user_data: Option<&'a RawValue>,
+}
+
+impl Top<'_> {
+    /// [`is_evtx_json`] on the top-level members.
+    fn is_evtx_json(&self) -> bool {
+        self.event.is_some_and(|e| {
+            serde_json::from_str::<Top<'_>>(e.get()).is_ok_and(|inner| inner.system.is_some())
+        }) || (self.system.is_some() && (self.event_data.is_some() || self.user_data.is_some()))
+    }
+}
+
 /// The evtx-JSON layout: `{"Event":{"System":…}}` (or the inner object).
 fn is_evtx_json(v: &serde_json::Value) -> bool {
     v.get("Event").is_some_and(|e| e.get("System").is_some())
@@ -597,6 +620,41 @@ fn record_id_of(v: &serde_json::Value) -> Option<u64> {
     r.as_u64()
         .or_else(|| r.get("#text").and_then(serde_json::Value::as_u64))
         .or_else(|| r.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// One JSON document that is not evtx-JSON (ECS or flat), through the
+/// ingest JSON parser, Linux auth messages enriched.
+fn json_doc(
+    ctx: &Hunt<'_>,
+    (parser, opts): (
+        &mut vigil_ingest::JsonRecordParser<'_>,
+        &vigil_ingest::ParseOptions,
+    ),
+    name: &str,
+    raw: &RawValue,
+    n: u64,
+    (ev, verdicts): (&mut vigil_sigma::Evaluator<'_>, &mut Vec<Verdict>),
+    found: &mut Found,
+) {
+    match parser.parse(raw.get().as_bytes(), opts) {
+        Ok(event) => {
+            let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
+                enrich_syslog_event(&event, ctx.registry)
+            } else {
+                event
+            };
+            let rid = ctx
+                .registry
+                .get("winlog.record_id")
+                .and_then(|f| event.get(f))
+                .and_then(|v| v.to_text().parse().ok())
+                .or(Some(n));
+            evaluate(ctx, &event, name, rid, ev, verdicts, found);
+        }
+        Err(e) => found
+            .errors
+            .push((name.to_owned(), format!("document {n}: {e}"))),
+    }
 }
 
 fn hunt_json(
@@ -616,7 +674,24 @@ fn hunt_json(
         Timestamp::from_micros(0),
     );
     let mut n = 0u64;
+    let mut parser = vigil_ingest::JsonRecordParser::new(ctx.registry);
     let mut one = |raw: &RawValue, n: u64, found: &mut Found| {
+        // The layout from the top-level keys alone: ECS and flat documents
+        // go straight to the JSON parser (one parse, no document tree);
+        // only evtx-JSON is built as a tree for the flattener.
+        if let Ok(top) = serde_json::from_str::<Top<'_>>(raw.get())
+            && !top.is_evtx_json()
+        {
+            return json_doc(
+                ctx,
+                (&mut parser, &opts),
+                name,
+                raw,
+                n,
+                (ev, verdicts),
+                found,
+            );
+        }
         let v: serde_json::Value = match serde_json::from_str(raw.get()) {
             Ok(v) => v,
             Err(e) => {
@@ -631,25 +706,15 @@ fn hunt_json(
             let rid = record_id_of(&v).or(Some(n));
             evaluate(ctx, &event, name, rid, ev, verdicts, found);
         } else if v.is_object() {
-            match vigil_ingest::parse_json_record(raw.get().as_bytes(), ctx.registry, &opts) {
-                Ok(event) => {
-                    let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
-                        enrich_syslog_event(&event, ctx.registry)
-                    } else {
-                        event
-                    };
-                    let rid = ctx
-                        .registry
-                        .get("winlog.record_id")
-                        .and_then(|f| event.get(f))
-                        .and_then(|v| v.to_text().parse().ok())
-                        .or(Some(n));
-                    evaluate(ctx, &event, name, rid, ev, verdicts, found);
-                }
-                Err(e) => found
-                    .errors
-                    .push((name.to_owned(), format!("document {n}: {e}"))),
-            }
+            json_doc(
+                ctx,
+                (&mut parser, &opts),
+                name,
+                raw,
+                n,
+                (ev, verdicts),
+                found,
+            );
         } else {
             found
                 .errors
@@ -765,5 +830,22 @@ mod tests {
             serde_json::from_str(r#"{"process":{"command_line":"x"}}"#).unwrap_or_default();
         assert!(!is_evtx_json(&v));
         assert_eq!(line_of("a\nb\nc", 4), 3);
+        // The shallow layout check agrees with the tree one.
+        for doc in [
+            r#"{"Event":{"System":{"EventRecordID":7}}}"#,
+            r#"{"System":{"EventID":1},"EventData":{"Image":"x"}}"#,
+            r#"{"System":{"EventID":1}}"#,
+            r#"{"Event":{"EventData":{}}}"#,
+            r#"{"Event":"x","process":{"command_line":"x"}}"#,
+            r#"{"process":{"command_line":"x"},"EventID":4688}"#,
+        ] {
+            let v: serde_json::Value = serde_json::from_str(doc).unwrap_or_default();
+            let top: Option<Top<'_>> = serde_json::from_str(doc).ok();
+            assert_eq!(
+                top.map(|t| t.is_evtx_json()),
+                Some(is_evtx_json(&v)),
+                "{doc}"
+            );
+        }
     }
 }

@@ -114,7 +114,11 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
     };
     let store = context::open_store(&cfg).await?;
     let (registry, clock) = context::runtime();
-    let detectors = context::detectors(&cfg, &registry)?;
+    let sigma = crate::sigma::SigmaRuntime {
+        state: context::sigma_state(&store).await?,
+        metrics: None,
+    };
+    let detectors = context::detectors(&cfg, &registry, &sigma)?;
     let metrics = Arc::new(Metrics::default());
     let (pipeline, tasks) = Pipeline::start(
         store.clone(),

@@ -38,7 +38,12 @@ pub async fn run(
     let by = vigil_model::Principal::system("serve");
     let dirs: Vec<&std::path::Path> = cfg.detect.sigma.rules.iter().map(|p| p.as_path()).collect();
     crate::builtin_rules::register(&store, &dirs, &by, clock.as_ref()).await?;
-    let mut detectors = context::detectors(&cfg, &registry)?;
+    let sigma_metrics = crate::sigma::SigmaMetrics::default();
+    let sigma = crate::sigma::SigmaRuntime {
+        state: context::sigma_state(&store).await?,
+        metrics: Some(sigma_metrics.clone()),
+    };
+    let mut detectors = context::detectors(&cfg, &registry, &sigma)?;
     // Threat intel: the stored indicators valid now (rebuilt on SIGHUP).
     if let Some(d) = crate::commands::intel::detector(&store, &registry, clock.now()).await? {
         detectors.push(Box::new(d));
@@ -119,14 +124,6 @@ pub async fn run(
         clock_rules: cfg.respond.clock_rules(),
         ..ServerConfig::default()
     };
-    let reloader = tokio::spawn(reload_on_sighup(
-        globals,
-        args.rules,
-        pipeline.clone(),
-        store.clone(),
-        clock.clone(),
-        intel_changed.clone(),
-    ));
     // Listeners feed the running pipeline; they stop before it on shutdown.
     let listener_metrics = vigil_listeners::ListenerMetrics::default();
     let listeners = vigil_listeners::Listeners::start(
@@ -143,7 +140,7 @@ pub async fn run(
     let sink = crate::commands::intel_sink::StoreSink {
         store: store.clone(),
         clock: clock.clone(),
-        changed: intel_changed,
+        changed: intel_changed.clone(),
     };
     // Hosts seen in events become (or link to) assets.
     let discovery = (cfg.vuln.discovery_interval_secs > 0).then(|| {
@@ -154,10 +151,25 @@ pub async fn run(
             std::time::Duration::from_secs(cfg.vuln.discovery_interval_secs),
         ))
     });
-    let state = AppState::new(store.clone(), pipeline, clock, server_cfg)
+    let state = AppState::new(store.clone(), pipeline.clone(), clock.clone(), server_cfg)
         .with_vuln_settings(cfg.vuln.clone())
-        .with_metrics(|r| listener_metrics.register(r))
+        .with_metrics(|r| {
+            listener_metrics.register(r);
+            sigma_metrics.register(r);
+        })
         .with_intel_sink(Arc::new(sink));
+    let reloader = tokio::spawn(reload_detectors(
+        Reload {
+            globals,
+            rules: args.rules,
+            pipeline,
+            store: store.clone(),
+            clock,
+            metrics: sigma_metrics,
+        },
+        state.rules_changed(),
+        intel_changed,
+    ));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| {
@@ -196,83 +208,95 @@ pub async fn run(
 /// changes arriving together cause one rebuild.
 const INTEL_RELOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// SIGHUP re-reads the configuration (and the Sigma rules, `--rules`
-/// included) and hot-reloads the detectors; their state carries over by
-/// detector id. A bad configuration keeps the old one. `intel_changed`
-/// (TAXII posts, feed syncs) triggers the same reload, so new indicators
-/// are matched.
-async fn reload_on_sighup(
+/// What a detector reload needs.
+struct Reload {
     globals: crate::cli::GlobalArgs,
     rules: Vec<std::path::PathBuf>,
     pipeline: vigil_pipeline::PipelineHandle,
     store: vigil_store::Store,
     clock: Arc<dyn vigil_model::Clock>,
+    metrics: crate::sigma::SigmaMetrics,
+}
+
+/// Hot-reloads the detectors on SIGHUP, when the rule state changes
+/// through the API (`rules_changed`) and when TAXII posts or feed syncs
+/// change the indicators (`intel_changed`, settled for a moment): re-reads the configuration (and the
+/// Sigma rules, `--rules` included), registers new rule files, reads the
+/// stored rule state (enabled flags, overrides, uploads) and swaps the
+/// detectors between batches, so no event is dropped; their state
+/// (correlation windows) carries over by detector id. A bad configuration
+/// keeps the old detectors.
+async fn reload_detectors(
+    r: Reload,
+    rules_changed: Arc<tokio::sync::Notify>,
     intel_changed: Arc<tokio::sync::Notify>,
 ) {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut hup = signal(SignalKind::hangup()).ok();
-        loop {
-            let hup_recv = async {
-                match hup.as_mut() {
-                    Some(h) => h.recv().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                r = hup_recv => if r.is_none() { break },
-                _ = intel_changed.notified() => {
-                    // Let a burst of posts and syncs settle into one rebuild
-                    // (a rebuild recompiles every detector).
-                    tokio::time::sleep(INTEL_RELOAD_SETTLE).await;
-                    tracing::info!("intel indicators changed; rebuilding the detectors");
-                }
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot install the SIGHUP handler; reloads only on rule changes");
+            None
+        }
+    };
+    loop {
+        #[cfg(unix)]
+        let why = tokio::select! {
+            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => "sighup",
+            () = rules_changed.notified() => "rule state changed",
+            () = intel_changed.notified() => {
+                // Let a burst of TAXII posts and feed syncs settle into one
+                // rebuild (a rebuild recompiles every detector).
+                tokio::time::sleep(INTEL_RELOAD_SETTLE).await;
+                "intel indicators changed"
             }
-            // Compiling rules is CPU work: off the async threads.
-            let (g, r, reg) = (globals.clone(), rules.clone(), pipeline.registry().clone());
-            let new = tokio::task::spawn_blocking(move || {
-                Config::load(&g).and_then(|mut c| {
-                    c.detect.sigma.rules.extend(r);
-                    context::detectors(&c, &reg)
-                })
-            })
-            .await
-            .unwrap_or_else(|e| Err(anyhow::anyhow!("detector build task failed: {e}")));
-            let new = match new {
-                Ok(mut d) => {
-                    match crate::commands::intel::detector(&store, pipeline.registry(), clock.now())
-                        .await
-                    {
-                        Ok(Some(i)) => d.push(Box::new(i)),
-                        Ok(None) => {}
-                        Err(e) => tracing::error!(
-                            error = format!("{e:#}"),
-                            "intel indicators not reloaded"
-                        ),
-                    }
-                    Ok(d)
-                }
-                Err(e) => Err(e),
-            };
-            match new {
-                Ok(detectors) => match pipeline.reload(detectors).await {
-                    Ok(()) => tracing::info!("configuration reloaded"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "detector reload failed; keeping the previous detectors")
-                    }
-                },
-                Err(e) => tracing::error!(
-                    error = format!("{e:#}"),
-                    "invalid configuration; keeping the previous detectors"
-                ),
+        };
+        #[cfg(not(unix))]
+        let why = tokio::select! {
+            () = rules_changed.notified() => "rule state changed",
+            () = intel_changed.notified() => {
+                tokio::time::sleep(INTEL_RELOAD_SETTLE).await;
+                "intel indicators changed"
             }
+        };
+        tracing::info!(reason = why, "reloading the detectors");
+        match build(&r).await {
+            Ok(detectors) => match r.pipeline.reload(detectors).await {
+                Ok(()) => tracing::info!(reason = why, "detectors reloaded"),
+                Err(e) => {
+                    tracing::error!(error = %e, "detector reload failed; keeping the previous detectors")
+                }
+            },
+            Err(e) => tracing::error!(
+                error = format!("{e:#}"),
+                "invalid configuration or rules; keeping the previous detectors"
+            ),
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (globals, rules, pipeline, store, clock, intel_changed);
+}
+
+/// The detectors a reload installs.
+async fn build(r: &Reload) -> Result<Vec<Box<dyn vigil_model::Detector>>> {
+    let mut cfg = Config::load(&r.globals)?;
+    cfg.detect.sigma.rules.extend(r.rules.iter().cloned());
+    let by = vigil_model::Principal::system("serve");
+    let dirs: Vec<&std::path::Path> = cfg.detect.sigma.rules.iter().map(|p| p.as_path()).collect();
+    crate::builtin_rules::register(&r.store, &dirs, &by, r.clock.as_ref()).await?;
+    let sigma = crate::sigma::SigmaRuntime {
+        state: context::sigma_state(&r.store).await?,
+        metrics: Some(r.metrics.clone()),
+    };
+    // Compiling rules is CPU work: off the async threads.
+    let reg = r.pipeline.registry().clone();
+    let mut d = tokio::task::spawn_blocking(move || context::detectors(&cfg, &reg, &sigma))
+        .await
+        .map_err(|e| anyhow::anyhow!("detector build task failed: {e}"))??;
+    match crate::commands::intel::detector(&r.store, r.pipeline.registry(), r.clock.now()).await {
+        Ok(Some(i)) => d.push(Box::new(i)),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = format!("{e:#}"), "intel indicators not reloaded"),
     }
+    Ok(d)
 }
 
 fn data_label(cfg: &Config) -> String {
