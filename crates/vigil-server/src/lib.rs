@@ -11,6 +11,7 @@
 mod auth;
 mod dto;
 mod error;
+pub mod intel;
 mod openapi;
 mod roles;
 mod routes;

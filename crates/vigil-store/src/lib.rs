@@ -75,18 +75,21 @@ macro_rules! impl_both {
 
 mod alerts;
 mod audit;
+mod blocklist;
 mod changes;
 mod detections;
 mod engine;
 mod error;
 mod events;
 mod intel;
+mod intel_read;
 mod jobs;
 mod migrate;
 pub mod migrations;
 mod row;
 mod rules;
 mod secrets;
+mod sightings;
 mod tenants;
 pub mod token;
 mod tokens;
@@ -94,17 +97,20 @@ mod vuln;
 
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
+pub use blocklist::{BlocklistCandidate, BlocklistEntry};
 pub use changes::Change;
 pub use detections::{CommitStats, DetectionCommit};
 pub use engine::{Engine, Store};
 pub use error::{Error, Result};
 pub use events::StoredEvent;
 pub use intel::{FeedRecord, INTEL_MIGRATIONS, IndicatorRecord, StixObjectRecord, UpsertStats};
+pub use intel_read::IndicatorQuery;
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
+pub use sightings::{INTEL_OPS_MIGRATIONS, SIGHTING_CHANGE, SightingStats, SightingsApplied};
 pub use tenants::Tenant;
 pub use tokens::TokenRecord;
 pub use vuln::{

@@ -203,6 +203,9 @@ suite! {
         secrets_wrong_key_is_crypto_error,
         rules_register_update_and_list,
         intel_indicators_objects_and_feeds,
+        intel_sightings_counted_once_from_change_feed,
+        intel_blocklist_entries_and_candidates,
+        intel_query_indicators_filters_and_pages,
     ],
     two: [
         two_servers_migrate_concurrently,

@@ -41,6 +41,19 @@ pub enum IntelCommand {
     List(ListArgs),
     /// Stored indicators whose value contains VALUE.
     Search(SearchArgs),
+    /// Look one value up (refanged, normalised): the stored indicators that
+    /// match it, with provenance, context and sightings. Exit code 1 when
+    /// none matches.
+    Lookup(crate::commands::intel_ops::lookup::LookupArgs),
+    /// Retro-match log files (EVTX, evtx-JSON, NDJSON, syslog; gzip ok)
+    /// against the stored indicators.
+    Match(crate::commands::intel_ops::retro::MatchArgs),
+    /// Export indicators as a STIX 2.1 bundle or CSV, filtered by type,
+    /// minimum confidence and TLP.
+    Export(crate::commands::intel_ops::export::ExportArgs),
+    /// Manual blocklist entries and the plain-text blocklists.
+    #[command(subcommand)]
+    Blocklist(crate::commands::intel_ops::blocklist::BlocklistCommand),
 }
 
 /// Input format of `vigil intel import`.
@@ -103,6 +116,10 @@ pub struct SearchArgs {
 pub async fn run(cfg: Config, cmd: IntelCommand) -> Result<ExitCode> {
     match cmd {
         IntelCommand::Import(a) => import(cfg, a).await,
+        IntelCommand::Lookup(a) => crate::commands::intel_ops::lookup::run(cfg, a).await,
+        IntelCommand::Match(a) => crate::commands::intel_ops::retro::run(cfg, a).await,
+        IntelCommand::Export(a) => crate::commands::intel_ops::export::run(cfg, a).await,
+        IntelCommand::Blocklist(c) => crate::commands::intel_ops::blocklist::run(cfg, c).await,
         IntelCommand::List(a) => {
             let store = context::open_store(&cfg).await?;
             let rows = store.list_indicators(TenantId::DEFAULT).await?;
@@ -280,7 +297,7 @@ async fn record_feed(
 
 /// Every file under `paths` (directories recursively, sorted; hidden files
 /// and `*.md` skipped there).
-fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub(crate) fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -417,7 +434,7 @@ fn detect(bytes: &[u8], opts: &ImportOptions) -> Result<InputFormat> {
     }
 }
 
-fn to_record(i: &Indicator) -> IndicatorRecord {
+pub(crate) fn to_record(i: &Indicator) -> IndicatorRecord {
     IndicatorRecord {
         kind: i.kind.as_str().into(),
         value: i.value.clone(),
@@ -443,7 +460,7 @@ fn to_record(i: &Indicator) -> IndicatorRecord {
 
 /// The stored row as an indicator; `None` (logged) for a type this build
 /// does not know.
-fn from_record(r: &IndicatorRecord) -> Option<Indicator> {
+pub(crate) fn from_record(r: &IndicatorRecord) -> Option<Indicator> {
     let kind: IndicatorType = match r.kind.parse() {
         Ok(k) => k,
         Err(e) => {
@@ -472,7 +489,7 @@ fn from_record(r: &IndicatorRecord) -> Option<Indicator> {
     })
 }
 
-fn object_record(o: &StixObject) -> StixObjectRecord {
+pub(crate) fn object_record(o: &StixObject) -> StixObjectRecord {
     let relationship = (o.kind == "relationship").then(|| {
         (
             o.str("relationship_type").unwrap_or("").to_string(),

@@ -6,6 +6,7 @@ mod cvss;
 mod hunt;
 mod ingest;
 pub mod intel;
+pub mod intel_ops;
 mod listeners;
 pub(crate) mod rules;
 mod scheduler;

@@ -75,7 +75,18 @@ pub async fn run(
     scheduler::register(&store, &cfg, clock.as_ref()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let owner = format!("{}:{}", hostname(), std::process::id());
-    let sched = tokio::spawn(scheduler::run(store.clone(), clock.clone(), owner, stop_rx));
+    let sched = tokio::spawn(scheduler::run(
+        store.clone(),
+        clock.clone(),
+        owner,
+        stop_rx.clone(),
+    ));
+    // Intel sightings committed with the alerts, counted on the indicators.
+    let sightings = tokio::spawn(crate::commands::intel_ops::sightings::run(
+        store.clone(),
+        clock.clone(),
+        stop_rx,
+    ));
 
     let server_cfg = ServerConfig {
         max_event_bytes: cfg.server.max_event_bytes,
@@ -131,6 +142,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     tasks.shutdown().await.context("pipeline shutdown")?;
     let _ = sched.await;
+    let _ = sightings.await;
     reloader.abort();
     store.close().await;
     tracing::info!("stopped");
