@@ -33,6 +33,8 @@ use crate::state::ServerConfig;
         (name = "changes", description = "The change feed"),
         (name = "rules", description = "Sigma rules: enabled state, overrides, uploads"),
         (name = "vulnerabilities", description = "Assets, findings and vulnerability records"),
+        (name = "intel", description = "Threat intelligence: indicators, lookup, import, export, blocklists"),
+        (name = "attack", description = "MITRE ATT&CK knowledge"),
         (name = "auth", description = "The caller"),
         (name = "meta", description = "This document"),
     )

@@ -16,6 +16,7 @@ pub(crate) mod evtx;
 pub(crate) mod health;
 pub(crate) mod hec;
 pub(crate) mod ingest;
+pub(crate) mod intel;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod rules;
@@ -39,6 +40,9 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
     let evtx = OpenApiRouter::default()
         .routes(routes!(evtx::ingest_evtx))
         .layer(DefaultBodyLimit::max(config.max_evtx_bytes));
+    let intel_import = OpenApiRouter::default()
+        .routes(routes!(intel::import))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -58,6 +62,14 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(vuln::list_findings))
         .routes(routes!(vuln::get_finding, vuln::patch_finding))
         .routes(routes!(vuln::get_vulnerability))
+        .routes(routes!(intel::list_indicators))
+        .routes(routes!(intel::get_indicator))
+        .routes(routes!(intel::lookup_value))
+        .routes(routes!(intel::export))
+        .merge(intel_import)
+        .routes(routes!(intel::blocklist))
+        .routes(routes!(intel::list_entries, intel::add_entry))
+        .routes(routes!(intel::remove_entry))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)

@@ -109,6 +109,9 @@ impl TestApp {
             .migrate(vigil_store::VULN_MIGRATIONS)
             .await
             .expect("migrate vuln");
+        let mut intel = vigil_store::INTEL_MIGRATIONS.to_vec();
+        intel.extend_from_slice(vigil_store::INTEL_OPS_MIGRATIONS);
+        store.migrate(&intel).await.expect("migrate intel");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(
