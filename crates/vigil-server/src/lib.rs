@@ -8,6 +8,7 @@
 //! middleware and by the tests.
 #![warn(missing_docs)]
 
+pub mod attack;
 mod auth;
 mod dto;
 mod error;

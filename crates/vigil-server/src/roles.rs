@@ -128,6 +128,7 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::GET, "/api/v1/blocklist-entries", READERS),
     api(Method::POST, "/api/v1/blocklist-entries", ANALYSTS),
     api(Method::DELETE, "/api/v1/blocklist-entries/{id}", ANALYSTS),
+    api(Method::GET, "/api/v1/attack/techniques/{id}", READERS),
     api(Method::GET, "/api/v1/whoami", ANY_ROLE),
     api(Method::GET, "/api/v1/openapi.json", ANY_ROLE),
 ];

@@ -164,6 +164,9 @@ fn case(rule: &RouteRule) -> Case {
             "/api/v1/blocklist-entries/ipv4:192.0.2.1",
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/attack/techniques/{id}") => {
+            get("/api/v1/attack/techniques/T0000", StatusCode::NOT_FOUND)
+        }
         ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
         (m, p) => panic!(

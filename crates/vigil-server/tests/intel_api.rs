@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, header};
 use base64::Engine as _;
 use common::TestApp;
-use vigil_model::{Role, TenantId};
+use vigil_model::{Clock, Role, TenantId};
 
 const GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
 const AMBER: &str = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82";
@@ -281,5 +281,164 @@ async fn import_lookup_export_and_blocklists() {
     };
     assert_eq!(del("domain:evil2.example").await.status, 204);
     del("domain:evil2.example").await.problem(404);
+    app.stop().await;
+}
+
+/// A small ATT&CK bundle (2.0 style): a tactic, a technique with a
+/// sub-technique, a group and a tool using it, a mitigation, a revoked
+/// technique replaced by it, and a deprecated group that must not show.
+fn attack_bundle() -> String {
+    let ext = |id: &str| {
+        format!(r#""external_references":[{{"source_name":"mitre-attack","external_id":"{id}"}}]"#)
+    };
+    let t = r#""created":"2020-01-01T00:00:00Z","modified":"2020-01-01T00:00:00Z""#;
+    let u = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    let rel = |n: u32, rt: &str, s: &str, d: &str| {
+        format!(
+            r#"{{"type":"relationship","id":"relationship--{}",{t},"relationship_type":"{rt}","source_ref":"{s}","target_ref":"{d}"}}"#,
+            u(n)
+        )
+    };
+    let tech = format!("attack-pattern--{}", u(2));
+    let sub = format!("attack-pattern--{}", u(3));
+    let old = format!("attack-pattern--{}", u(4));
+    let grp = format!("intrusion-set--{}", u(5));
+    let dep = format!("intrusion-set--{}", u(6));
+    let tool = format!("tool--{}", u(7));
+    let mit = format!("course-of-action--{}", u(8));
+    let objs = [
+        format!(
+            r#"{{"type":"x-mitre-tactic","id":"x-mitre-tactic--{}",{t},"name":"Execution","x_mitre_shortname":"execution","x_mitre_domains":["enterprise-attack"],{}}}"#,
+            u(1),
+            ext("TA0002")
+        ),
+        format!(
+            r#"{{"type":"attack-pattern","id":"{tech}",{t},"name":"Command and Scripting Interpreter","x_mitre_domains":["enterprise-attack"],"kill_chain_phases":[{{"kill_chain_name":"mitre-attack","phase_name":"execution"}}],{}}}"#,
+            ext("T1059")
+        ),
+        format!(
+            r#"{{"type":"attack-pattern","id":"{sub}",{t},"name":"PowerShell","x_mitre_is_subtechnique":true,"x_mitre_domains":["enterprise-attack"],"kill_chain_phases":[{{"kill_chain_name":"mitre-attack","phase_name":"execution"}}],{}}}"#,
+            ext("T1059.001")
+        ),
+        format!(
+            r#"{{"type":"attack-pattern","id":"{old}",{t},"name":"Old Scripting","revoked":true,{}}}"#,
+            ext("T1064")
+        ),
+        format!(
+            r#"{{"type":"intrusion-set","id":"{grp}",{t},"name":"APT-Test",{}}}"#,
+            ext("G9001")
+        ),
+        format!(
+            r#"{{"type":"intrusion-set","id":"{dep}",{t},"name":"Gone","x_mitre_deprecated":true,{}}}"#,
+            ext("G9002")
+        ),
+        format!(
+            r#"{{"type":"tool","id":"{tool}",{t},"name":"TestTool",{}}}"#,
+            ext("S9001")
+        ),
+        format!(
+            r#"{{"type":"course-of-action","id":"{mit}",{t},"name":"Execution Prevention",{}}}"#,
+            ext("M1038")
+        ),
+        rel(10, "subtechnique-of", &sub, &tech),
+        rel(11, "uses", &grp, &tech),
+        rel(12, "uses", &dep, &tech),
+        rel(13, "uses", &tool, &tech),
+        rel(14, "mitigates", &mit, &tech),
+        rel(15, "revoked-by", &old, &tech),
+    ];
+    format!(
+        r#"{{"type":"bundle","id":"bundle--{}","spec_version":"2.0","objects":[{}]}}"#,
+        u(99),
+        objs.join(",")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_technique_with_groups_software_mitigations_and_rules() {
+    let app = TestApp::start().await;
+    let now = app.clock.now();
+    let r = vigil_server::attack::import_attack(
+        &app.store,
+        TenantId::DEFAULT,
+        attack_bundle().as_bytes(),
+        "attack:test",
+        now,
+    )
+    .await
+    .expect("import");
+    assert_eq!(r.attack["technique"].active, 2, "{r:?}");
+    assert_eq!(r.attack["technique"].revoked_or_deprecated, 1, "{r:?}");
+    assert_eq!(r.attack["group"].revoked_or_deprecated, 1, "{r:?}");
+    let again = vigil_server::attack::import_attack(
+        &app.store,
+        TenantId::DEFAULT,
+        attack_bundle().as_bytes(),
+        "attack:test",
+        now,
+    )
+    .await
+    .expect("again");
+    assert_eq!(again.stix_objects_added, 0);
+    // A rule tagged with the sub-technique detects the technique.
+    app.store
+        .register_rules(
+            TenantId::DEFAULT,
+            &[vigil_store::NewRule {
+                id: "r-ps".into(),
+                title: "Encoded PowerShell".into(),
+                source: vigil_store::RuleSource::Api,
+                path: "x.yml".into(),
+                level: Some("high".into()),
+                tags: vec!["attack.execution".into(), "attack.t1059.001".into()],
+                content: Some("title: x".into()),
+            }],
+            &vigil_model::Principal::system("test"),
+            now,
+        )
+        .await
+        .expect("rule");
+    let v = app
+        .get("/api/v1/attack/techniques/T1059", Role::Viewer)
+        .await;
+    assert_eq!(v.status, 200, "{}", v.text());
+    let v = v.json();
+    let ids = |k: &str| -> Vec<String> {
+        v[k].as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(v["name"], "Command and Scripting Interpreter");
+    assert_eq!(ids("tactics"), ["TA0002"]);
+    assert_eq!(ids("subtechniques"), ["T1059.001"]);
+    assert_eq!(
+        ids("groups"),
+        ["G9001"],
+        "the deprecated group is left out: {v}"
+    );
+    assert_eq!(ids("software"), ["S9001"]);
+    assert_eq!(ids("mitigations"), ["M1038"]);
+    assert_eq!(v["rules"][0]["id"], "r-ps", "{v}");
+    assert_eq!(v["rules"][0]["technique"], "T1059.001", "{v}");
+    // The revoked id answers with its replacement.
+    let old = app
+        .get("/api/v1/attack/techniques/t1064", Role::Viewer)
+        .await
+        .json();
+    assert_eq!(
+        (old["id"].as_str(), old["replaces"].as_str()),
+        (Some("T1059"), Some("T1064")),
+        "{old}"
+    );
+    let sub = app
+        .get("/api/v1/attack/techniques/T1059.001", Role::Viewer)
+        .await
+        .json();
+    assert_eq!(sub["parent"]["id"], "T1059", "{sub}");
+    app.get("/api/v1/attack/techniques/T9999", Role::Viewer)
+        .await
+        .problem(404);
     app.stop().await;
 }

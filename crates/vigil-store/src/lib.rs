@@ -74,6 +74,7 @@ macro_rules! impl_both {
 }
 
 mod alerts;
+mod attack;
 mod audit;
 mod blocklist;
 mod changes;

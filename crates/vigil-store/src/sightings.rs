@@ -5,7 +5,8 @@
 //! `last_sighting`), moving its own checkpoint in the same transaction — so
 //! every sighting is counted once, also across crashes.
 //!
-//! The block's later migrations (sightings and the blocklist, 40020–40029)
+//! The block's later migrations (sightings, the blocklist, ATT&CK ids;
+//! 40020–40029)
 //! are listed in [`INTEL_OPS_MIGRATIONS`].
 
 use vigil_model::{TenantId, Timestamp};
@@ -16,7 +17,8 @@ use crate::error::{Result, db};
 use crate::migrations::{BLOCK_INTEL, Migration, version};
 use crate::row::RowExt;
 
-/// Block 4 migrations for sightings and blocklists (40020–40029). The
+/// Block 4 migrations for sightings, blocklists and ATT&CK ids
+/// (40020–40029). The
 /// binary lists them after [`crate::INTEL_MIGRATIONS`].
 pub const INTEL_OPS_MIGRATIONS: &[Migration] = &[
     Migration {
@@ -30,6 +32,12 @@ pub const INTEL_OPS_MIGRATIONS: &[Migration] = &[
         name: "intel_blocklist",
         sqlite: include_str!("../migrations/sqlite/40021_blocklist.sql"),
         postgres: include_str!("../migrations/postgres/40021_blocklist.sql"),
+    },
+    Migration {
+        version: version(BLOCK_INTEL, 22),
+        name: "attack_ids",
+        sqlite: include_str!("../migrations/sqlite/40022_attack_ids.sql"),
+        postgres: include_str!("../migrations/postgres/40022_attack_ids.sql"),
     },
 ];
 

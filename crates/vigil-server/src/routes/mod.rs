@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::state::{AppState, ServerConfig};
 
 pub(crate) mod alerts;
+pub(crate) mod attack;
 pub(crate) mod audit;
 pub(crate) mod changes;
 pub(crate) mod events;
@@ -70,6 +71,7 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(intel::blocklist))
         .routes(routes!(intel::list_entries, intel::add_entry))
         .routes(routes!(intel::remove_entry))
+        .routes(routes!(attack::get_technique))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)

@@ -2,6 +2,7 @@
 
 mod admin;
 mod alerts;
+pub mod attack;
 mod cvss;
 mod hunt;
 mod ingest;
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules(r) => rules::run(cfg, r).await,
         Command::Hunt(a) => hunt::run(a).await,
         Command::Intel(c) => intel::run(cfg, c).await,
+        Command::Attack(c) => attack::run(cfg, c).await,
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)
