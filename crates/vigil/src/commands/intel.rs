@@ -86,6 +86,18 @@ pub struct ImportArgs {
     /// indicators are not stored and are reported as suppressed.
     #[arg(long)]
     pub warninglists: Option<PathBuf>,
+    /// CSV column mapping (abuse.ch style), 0-based: `value=N`, `type=N`
+    /// or `type=NAME` (a fixed type: ip, domain, url, sha256, …),
+    /// `first_seen=N`, `tags=N`, `related=N`; e.g. Feodo Tracker's
+    /// `--columns value=1,type=ip,first_seen=0`. Implies `--format csv`.
+    #[arg(long, value_name = "MAPPING")]
+    pub columns: Option<String>,
+    /// CSV: the first non-comment line is a header.
+    #[arg(long)]
+    pub header: bool,
+    /// CSV field separator (a single character). By default `,`.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
     /// Report format: table or json.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -193,12 +205,22 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
     }
     // Parsing is CPU work: off the async runtime.
     let feed = a.feed.clone();
-    let format = a.format;
     let quiet = a.quiet;
-    let (set, objects, mut report, files_read) =
-        tokio::task::spawn_blocking(move || parse_files(&files, feed.as_deref(), format, quiet))
-            .await
-            .context("import worker failed")?;
+    let csv = crate::commands::intel_ops::feed_dir::csv_format(
+        a.columns.as_deref(),
+        a.header,
+        a.delimiter,
+    )?;
+    let format = if csv.is_some() {
+        InputFormat::Csv
+    } else {
+        a.format
+    };
+    let (set, objects, mut report, files_read) = tokio::task::spawn_blocking(move || {
+        parse_files(&files, feed.as_deref(), format, csv.as_ref(), quiet)
+    })
+    .await
+    .context("import worker failed")?;
     report.errors.extend(errors);
     let mut set = set;
     let suppressed = lists.suppress(&mut set);
@@ -295,8 +317,8 @@ async fn record_feed(
     Ok(())
 }
 
-/// Every file under `paths` (directories recursively, sorted; hidden files
-/// and `*.md` skipped there).
+/// Every file under `paths` (directories recursively, sorted; hidden files,
+/// `*.md` and licence/readme files skipped there).
 pub(crate) fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
@@ -317,7 +339,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     entries.sort();
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.ends_with(".md") {
+        if name.starts_with('.')
+            || name.ends_with(".md")
+            || crate::commands::intel_ops::feed_dir::is_legal_file(name)
+        {
             continue;
         }
         if p.is_dir() {
@@ -333,8 +358,11 @@ fn parse_files(
     files: &[PathBuf],
     feed: Option<&str>,
     format: InputFormat,
+    csv: Option<&ListFormat>,
     quiet: bool,
 ) -> (IndicatorSet, Vec<StixObject>, ImportReport, usize) {
+    // MISP feed directories: events are read through their manifest.
+    let files = &crate::commands::intel_ops::feed_dir::without_feed_events(files);
     let bar = if quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -357,7 +385,7 @@ fn parse_files(
         });
         bar.set_message(f.display().to_string());
         let loc = f.display().to_string();
-        match parse_file(f, &source, format, &opts) {
+        match parse_file(f, &source, format, csv, &opts) {
             Ok((inds, objs, mut r)) => {
                 for e in &mut r.errors {
                     e.source = loc.clone();
@@ -379,14 +407,18 @@ fn parse_files(
     (set, objects, report, files_read)
 }
 
-type Parsed = (Vec<Indicator>, Vec<StixObject>, ImportReport);
+pub(crate) type Parsed = (Vec<Indicator>, Vec<StixObject>, ImportReport);
 
 fn parse_file(
     path: &Path,
     source: &str,
     format: InputFormat,
+    csv: Option<&ListFormat>,
     opts: &ImportOptions,
 ) -> Result<Parsed> {
+    if let Some(p) = crate::commands::intel_ops::feed_dir::parse_feed_file(path, source, opts)? {
+        return Ok(p);
+    }
     let bytes = std::fs::read(path).context("cannot read the file")?;
     let format = match format {
         InputFormat::Auto => detect(&bytes, opts)?,
@@ -400,6 +432,11 @@ fn parse_file(
         InputFormat::Misp => {
             let imp = misp::parse_events(&bytes, source, opts)?;
             (imp.indicators, Vec::new(), imp.report)
+        }
+        InputFormat::Csv if csv.is_some() => {
+            let fmt = csv.cloned().unwrap_or_default();
+            let (inds, r) = list::parse_list(&bytes, source, &fmt, opts)?;
+            (inds, Vec::new(), r)
         }
         InputFormat::Csv => {
             let fmt = if bytes.contains(&b',') {

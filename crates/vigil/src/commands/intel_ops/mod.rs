@@ -5,6 +5,7 @@
 
 pub mod blocklist;
 pub mod export;
+pub mod feed_dir;
 pub mod lookup;
 pub mod retro;
 pub mod sightings;
