@@ -345,7 +345,7 @@ fn testdata(sub: &str) -> Option<String> {
 
 #[test]
 fn real_misp_events_import_idempotently_with_the_malformed_file_reported() {
-    let Some(misp) = testdata("misp/events") else {
+    let Some(misp) = testdata("misp") else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -110,6 +110,51 @@ pub fn parse_feed_file(path: &Path, source: &str, opts: &ImportOptions) -> Resul
             let (_, report) = misp::parse_hashes_csv(&bytes)?;
             Ok(Some((Vec::new(), Vec::new(), report)))
         }
-        _ => Ok(None),
+        _ => other_misp_file(path),
     }
+}
+
+/// Files published beside MISP data that hold no indicators: STIX 1.x XML
+/// (one error for the file, not one per line), warninglists (use
+/// `--warninglists`), galaxies and galaxy clusters, JSON schemas. Counted
+/// and skipped; `None` for anything else.
+fn other_misp_file(path: &Path) -> Result<Option<Parsed>> {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&head[..n]);
+    let first = text.trim_start().chars().next();
+    let mut report = vigil_intel::ImportReport::default();
+    if first == Some('<') {
+        report.errors.push(ItemError {
+            source: path.display().to_string(),
+            id: "file".into(),
+            reason: "XML (STIX 1.x) is not supported; use STIX 2.x JSON".into(),
+        });
+        return Ok(Some((Vec::new(), Vec::new(), report)));
+    }
+    if first != Some('{') || path.extension().is_none_or(|e| e != "json") {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).context("cannot read the file")?;
+    let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    else {
+        return Ok(None);
+    };
+    let kind = if m.contains_key("list") && m.contains_key("matching_attributes") {
+        "misp-warninglist"
+    } else if m.contains_key("values") && m.contains_key("authors") {
+        "misp-galaxy-cluster"
+    } else if m.contains_key("namespace") && m.contains_key("icon") && m.contains_key("uuid") {
+        "misp-galaxy"
+    } else if m.contains_key("$schema") || m.contains_key("definitions") {
+        "json-schema"
+    } else {
+        return Ok(None);
+    };
+    report.objects.insert(kind.into(), 1);
+    report.skipped += 1;
+    Ok(Some((Vec::new(), Vec::new(), report)))
 }
