@@ -393,14 +393,14 @@ fn real_attack_bundles_import_idempotently() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let files = [
-        format!("{attack}/enterprise-attack.json.gz"),
-        format!("{attack}/mobile-attack.json.gz"),
-    ];
-    let mut args = vec!["attack", "import", "--quiet", "--output", "json"];
-    args.extend(files.iter().map(String::as_str));
+    // The whole folder: enterprise and mobile (STIX 2.0), ICS and mobile
+    // (STIX 2.1) under stix-2.1/, whose collection index.json and licence
+    // files are skipped.
+    let args = ["attack", "import", "--quiet", "--output", "json", &attack];
     let (code, first) = json_of(dir.path(), &args);
     assert_eq!(code, 0, "{first}");
+    assert_eq!(first["files"], 5, "{first}");
+    assert_eq!(first["skipped"], 1, "{first}");
     for k in ["tactic", "technique", "group", "software", "mitigation"] {
         assert!(
             first["attack"][k][0].as_u64().unwrap_or(0) > 0,

@@ -41,8 +41,10 @@ pub enum AttackCommand {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// ATT&CK bundle files (`enterprise-attack.json`, `.json.gz`, …).
-    #[arg(required = true)]
+    /// ATT&CK bundle files (`enterprise-attack.json`, `.json.gz`, …) or
+    /// directories of them (`*.json`, `*.json.gz`; licence files and the
+    /// ATT&CK collection `index.json` are skipped).
+    #[arg(required = true, value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// Report format: table or json.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -76,7 +78,21 @@ struct Summary {
     subtechniques: usize,
     stix_objects_added: usize,
     stix_objects_unchanged: usize,
+    /// ATT&CK collection indexes (`index.json`) skipped.
+    skipped: usize,
     errors: Vec<(String, String, String)>,
+}
+
+/// The ATT&CK workbench collection index (`{"collections": […]}`), which
+/// lists bundles but holds no objects.
+fn is_collection_index(path: &std::path::Path) -> bool {
+    if path.file_name().is_none_or(|n| n != "index.json") {
+        return false;
+    }
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("collections").is_some() && v.get("objects").is_none())
 }
 
 impl Summary {
@@ -130,7 +146,28 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
         b
     };
     let mut sum = Summary::default();
-    for f in &a.files {
+    let mut files = Vec::new();
+    for p in &a.files {
+        if p.is_dir() {
+            files.extend(
+                crate::commands::intel::collect_files(std::slice::from_ref(p))?
+                    .into_iter()
+                    .filter(|f| {
+                        let n = f.to_string_lossy();
+                        n.ends_with(".json") || n.ends_with(".json.gz")
+                    }),
+            );
+        } else {
+            files.push(p.clone());
+        }
+    }
+    bar.set_length(files.len() as u64);
+    for f in &files {
+        if is_collection_index(f) {
+            sum.skipped += 1;
+            bar.inc(1);
+            continue;
+        }
         let name = f.display().to_string();
         bar.set_message(name.clone());
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {name}"))?;
@@ -172,6 +209,7 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
         for (w, n) in [
             ("stix objects added", sum.stix_objects_added),
             ("stix objects unchanged", sum.stix_objects_unchanged),
+            ("skipped (collection index)", sum.skipped),
             ("errors", sum.errors.len()),
         ] {
             rows.push(CountRow {
