@@ -75,17 +75,14 @@ pub async fn run(
     scheduler::register(&store, &cfg, clock.as_ref()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let owner = format!("{}:{}", hostname(), std::process::id());
-    let sched = tokio::spawn(scheduler::run(
-        store.clone(),
-        clock.clone(),
-        owner,
-        stop_rx.clone(),
-    ));
-    // Intel sightings committed with the alerts, counted on the indicators.
+    let sched = tokio::spawn(scheduler::run(store.clone(), clock.clone(), owner, stop_rx));
+    // Intel sightings committed with the alerts, counted on the indicators;
+    // stopped after the pipeline drained, so its last ones count too.
+    let (sightings_stop, sightings_rx) = tokio::sync::watch::channel(false);
     let sightings = tokio::spawn(crate::commands::intel_ops::sightings::run(
         store.clone(),
         clock.clone(),
-        stop_rx,
+        sightings_rx,
     ));
 
     let server_cfg = ServerConfig {
@@ -142,6 +139,7 @@ pub async fn run(
     let _ = stop_tx.send(true);
     tasks.shutdown().await.context("pipeline shutdown")?;
     let _ = sched.await;
+    let _ = sightings_stop.send(true);
     let _ = sightings.await;
     reloader.abort();
     store.close().await;
