@@ -271,6 +271,33 @@ pub(crate) async fn finalize(req: Request, next: Next) -> Response {
         // Splunk HEC answers keep HEC's JSON shape.
         return Response::from_parts(parts, body);
     }
+    if parts
+        .extensions
+        .get::<crate::routes::taxii::TaxiiBody>()
+        .is_some()
+    {
+        return Response::from_parts(parts, body);
+    }
+    if path.starts_with(crate::routes::taxii::PREFIX)
+        && (status.is_client_error() || status.is_server_error())
+    {
+        // TAXII clients get TAXII error messages, also for refusals by the
+        // authorization layer and axum's own rejections.
+        let (title, detail) = match parts.extensions.remove::<Problem>() {
+            Some(p) => (p.title, p.detail),
+            None => {
+                let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+                let text = String::from_utf8_lossy(&text).trim().to_owned();
+                let (_, _, title) = ErrorKind::from_status(status).describe();
+                (title.to_owned(), (!text.is_empty()).then_some(text))
+            }
+        };
+        let mut res = crate::routes::taxii::error_response(status, &title, detail);
+        if let Some(allow) = parts.headers.get(header::ALLOW) {
+            res.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return res;
+    }
     if let Some(mut p) = parts.extensions.remove::<Problem>() {
         p.instance = Some(path);
         return rerender(parts, &p);

@@ -24,5 +24,9 @@ pub use auth::Scheme;
 pub use error::Problem;
 pub use openapi::openapi;
 pub use roles::{API_SCHEMES, Access, HEC_SCHEMES, ROUTES, RouteRule, rule_for};
+pub use routes::taxii::{
+    API_ROOT as TAXII_API_ROOT, INBOX_COLLECTION, INTEL_COLLECTION, IntelImport, IntelSink,
+    TAXII_MEDIA,
+};
 pub use serve::{router, serve};
 pub use state::{AppState, ServerConfig};

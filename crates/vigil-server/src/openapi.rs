@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::roles::{Access, ROUTES};
+use crate::routes::taxii::TaxiiError;
 use crate::state::ServerConfig;
 
 #[derive(OpenApi)]
@@ -20,7 +21,7 @@ use crate::state::ServerConfig;
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem)),
+    components(schemas(Problem, TaxiiError)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "metrics", description = "Prometheus metrics"),
@@ -35,6 +36,8 @@ use crate::state::ServerConfig;
         (name = "vulnerabilities", description = "Assets, findings and vulnerability records"),
         (name = "intel", description = "Threat intelligence: indicators, lookup, import, export, blocklists"),
         (name = "attack", description = "MITRE ATT&CK knowledge"),
+        (name = "feeds", description = "Configured threat-intelligence feeds and their health"),
+        (name = "taxii", description = "TAXII 2.1 server (TAXII error messages, not problem details)"),
         (name = "auth", description = "The caller"),
         (name = "meta", description = "This document"),
     )

@@ -54,6 +54,8 @@ const ANALYSTS: &[Role] = &[Role::Admin, Role::Analyst];
 const ANY_ROLE: &[Role] = &Role::ALL;
 /// Readers plus machines that fetch blocklists and exports.
 const FEED_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
+/// TAXII readers: the reading roles and `feed` (TAXII clients, fetchers).
+const TAXII_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
 
 const fn public(method: Method, path: &'static str) -> RouteRule {
     RouteRule {
@@ -129,8 +131,51 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::POST, "/api/v1/blocklist-entries", ANALYSTS),
     api(Method::DELETE, "/api/v1/blocklist-entries/{id}", ANALYSTS),
     api(Method::GET, "/api/v1/attack/techniques/{id}", READERS),
+    api(Method::GET, "/api/v1/intel/feeds", READERS),
+    api(Method::POST, "/api/v1/intel/feeds", ADMINS),
+    api(Method::GET, "/api/v1/intel/feeds/{name}", READERS),
+    api(Method::DELETE, "/api/v1/intel/feeds/{name}", ADMINS),
+    api(Method::POST, "/api/v1/intel/feeds/{name}/sync", ADMINS),
     api(Method::GET, "/api/v1/whoami", ANY_ROLE),
     api(Method::GET, "/api/v1/openapi.json", ANY_ROLE),
+    api(Method::GET, "/taxii2/", TAXII_READERS),
+    api(Method::GET, "/taxii2/vigil/", TAXII_READERS),
+    api(Method::GET, "/taxii2/vigil/collections/", TAXII_READERS),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/objects/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::POST,
+        "/taxii2/vigil/collections/{id}/objects/",
+        ANALYSTS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/objects/{object_id}/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/objects/{object_id}/versions/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/collections/{id}/manifest/",
+        TAXII_READERS,
+    ),
+    api(
+        Method::GET,
+        "/taxii2/vigil/status/{status_id}/",
+        TAXII_READERS,
+    ),
 ];
 
 /// The rule for a matched route, `None` if the table has no row for it.

@@ -91,6 +91,8 @@ pub(crate) struct Internals {
     pub(crate) hec: crate::routes::hec::HecState,
     /// EVTX upload metrics.
     pub(crate) evtx: crate::routes::evtx::EvtxMetrics,
+    /// Turns STIX objects posted over TAXII into indicators.
+    pub(crate) intel_sink: Option<Arc<dyn crate::routes::taxii::IntelSink>>,
 }
 
 impl AppState {
@@ -127,12 +129,24 @@ impl AppState {
                 openapi_json,
                 hec,
                 evtx,
+                intel_sink: None,
             }),
         }
     }
 }
 
 impl AppState {
+    /// Hands STIX objects posted over TAXII to the intel importer (see
+    /// [`crate::IntelSink`]). Call it before cloning the state, like
+    /// [`AppState::with_metrics`].
+    pub fn with_intel_sink(mut self, sink: Arc<dyn crate::routes::taxii::IntelSink>) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.intel_sink = Some(sink),
+            None => tracing::warn!("intel sink not set: the server state is already shared"),
+        }
+        self
+    }
+
     /// Adds metrics owned by other components (the listeners) to
     /// `/metrics`. Call it on the value [`AppState::new`] returned, before
     /// cloning it; on a state already shared the metrics are not added and

@@ -167,8 +167,79 @@ fn case(rule: &RouteRule) -> Case {
         ("GET", "/api/v1/attack/techniques/{id}") => {
             get("/api/v1/attack/techniques/T0000", StatusCode::NOT_FOUND)
         }
+        ("GET", "/api/v1/intel/feeds") => get("/api/v1/intel/feeds", StatusCode::OK),
+        // Invalid interval: refused after authorization, nothing stored.
+        ("POST", "/api/v1/intel/feeds") => Case {
+            uri: "/api/v1/intel/feeds".into(),
+            body: br#"{"name":"matrix","format":"csv","location":"/tmp/x","interval_secs":1}"#
+                .to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::BAD_REQUEST,
+        },
+        ("GET", "/api/v1/intel/feeds/{name}") => {
+            get("/api/v1/intel/feeds/no-such-feed", StatusCode::NOT_FOUND)
+        }
+        ("DELETE", "/api/v1/intel/feeds/{name}") => {
+            get("/api/v1/intel/feeds/no-such-feed", StatusCode::NOT_FOUND)
+        }
+        ("POST", "/api/v1/intel/feeds/{name}/sync") => get(
+            "/api/v1/intel/feeds/no-such-feed/sync",
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
+        ("GET", "/taxii2/" | "/taxii2/vigil/" | "/taxii2/vigil/collections/") => {
+            get(rule.path, StatusCode::OK)
+        }
+        ("GET", "/taxii2/vigil/collections/{id}/") => get(
+            &format!(
+                "/taxii2/vigil/collections/{}/",
+                vigil_server::INTEL_COLLECTION
+            ),
+            StatusCode::OK,
+        ),
+        ("GET", "/taxii2/vigil/collections/{id}/objects/") => get(
+            &format!(
+                "/taxii2/vigil/collections/{}/objects/",
+                vigil_server::INBOX_COLLECTION
+            ),
+            StatusCode::OK,
+        ),
+        ("GET", "/taxii2/vigil/collections/{id}/manifest/") => get(
+            &format!(
+                "/taxii2/vigil/collections/{}/manifest/",
+                vigil_server::INBOX_COLLECTION
+            ),
+            StatusCode::OK,
+        ),
+        ("GET", "/taxii2/vigil/collections/{id}/objects/{object_id}/") => get(
+            &format!(
+                "/taxii2/vigil/collections/{}/objects/indicator--00000000-0000-4000-8000-000000000000/",
+                vigil_server::INTEL_COLLECTION
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/taxii2/vigil/collections/{id}/objects/{object_id}/versions/") => get(
+            &format!(
+                "/taxii2/vigil/collections/{}/objects/indicator--00000000-0000-4000-8000-000000000000/versions/",
+                vigil_server::INTEL_COLLECTION
+            ),
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/taxii2/vigil/status/{status_id}/") => get(
+            "/taxii2/vigil/status/no-such-status/",
+            StatusCode::NOT_FOUND,
+        ),
+        // An empty envelope: accepted, nothing stored.
+        ("POST", "/taxii2/vigil/collections/{id}/objects/") => Case {
+            uri: format!(
+                "/taxii2/vigil/collections/{}/objects/",
+                vigil_server::INBOX_COLLECTION
+            ),
+            body: br#"{"objects":[]}"#.to_vec(),
+            content_type: Some("application/taxii+json;version=2.1"),
+            allowed: StatusCode::ACCEPTED,
+        },
         (m, p) => panic!(
             "route {m} {p} has no row in the authorization matrix; add one to tests/authz.rs"
         ),
@@ -185,6 +256,20 @@ async fn call(app: &TestApp, rule: &RouteRule, c: &Case, auth: Option<String>) -
     }
     app.send(b.body(Body::from(c.body.clone())).expect("request"))
         .await
+}
+
+/// Asserts a TAXII 2.1 error message with this status.
+fn taxii_error(r: &Reply, status: u16) {
+    assert_eq!(r.status.as_u16(), status, "{}", r.text());
+    assert_eq!(
+        r.content_type(),
+        "application/taxii+json;version=2.1",
+        "{}",
+        r.text()
+    );
+    let v = r.json();
+    assert_eq!(v["http_status"], status.to_string(), "{v}");
+    assert!(v["title"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
 }
 
 fn assert_challenge(r: &Reply) {
@@ -239,9 +324,13 @@ async fn every_route_by_every_principal() {
 
         // HEC routes refuse in HEC's JSON shape, the API with problems.
         let hec = rule.schemes.contains(&Scheme::Splunk);
+        let taxii = rule.path.starts_with("/taxii2/");
         let r = call(&app, rule, &c, None).await;
         if rule.access == Access::Public {
             assert_eq!(r.status, c.allowed, "anonymous on {what}: {}", r.text());
+        } else if taxii {
+            taxii_error(&r, 401);
+            assert_challenge(&r);
         } else if hec {
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}");
             assert_eq!(r.json()["code"], 2, "{what}: {}", r.text());
@@ -260,7 +349,9 @@ async fn every_route_by_every_principal() {
                 StatusCode::FORBIDDEN
             };
             assert_eq!(r.status, want, "{role} on {what}: {}", r.text());
-            if want == StatusCode::FORBIDDEN && hec {
+            if want == StatusCode::FORBIDDEN && taxii {
+                taxii_error(&r, 403);
+            } else if want == StatusCode::FORBIDDEN && hec {
                 assert_eq!(r.json()["code"], 4, "{role} on {what}: {}", r.text());
             } else if want == StatusCode::FORBIDDEN {
                 r.problem(403);

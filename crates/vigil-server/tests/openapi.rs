@@ -103,6 +103,11 @@ fn every_route_is_documented_with_its_security() {
                 // with problem details.
                 let (media, schema) = if rule.schemes.contains(&Scheme::Splunk) {
                     ("application/json", "#/components/schemas/HecResponse")
+                } else if rule.path.starts_with("/taxii2/") {
+                    (
+                        "application/taxii+json;version=2.1",
+                        "#/components/schemas/TaxiiError",
+                    )
                 } else {
                     ("application/problem+json", "#/components/schemas/Problem")
                 };

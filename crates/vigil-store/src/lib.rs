@@ -82,6 +82,7 @@ mod detections;
 mod engine;
 mod error;
 mod events;
+mod feeds;
 mod intel;
 mod intel_read;
 mod jobs;
@@ -91,6 +92,7 @@ mod row;
 mod rules;
 mod secrets;
 mod sightings;
+mod taxii;
 mod tenants;
 pub mod token;
 mod tokens;
@@ -104,6 +106,10 @@ pub use detections::{CommitStats, DetectionCommit};
 pub use engine::{Engine, Store};
 pub use error::{Error, Result};
 pub use events::StoredEvent;
+pub use feeds::{
+    FEED_AUTH, FEED_FORMATS, FEED_JOB, FeedConfig, FeedInfo, FeedSync, MIN_FEED_INTERVAL,
+    feed_job_name,
+};
 pub use intel::{FeedRecord, INTEL_MIGRATIONS, IndicatorRecord, StixObjectRecord, UpsertStats};
 pub use intel_read::IndicatorQuery;
 pub use jobs::{JobInfo, JobLease, JobSpec};
@@ -112,6 +118,9 @@ pub use migrations::Migration;
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use sightings::{INTEL_OPS_MIGRATIONS, SIGHTING_CHANGE, SightingStats, SightingsApplied};
+pub use taxii::{
+    TAXII_MIGRATIONS, TaxiiCursor, TaxiiQuery, TaxiiRow, TaxiiStatusRecord, VersionFilter,
+};
 pub use tenants::Tenant;
 pub use tokens::TokenRecord;
 pub use vuln::{

@@ -206,6 +206,7 @@ suite! {
         intel_sightings_counted_once_from_change_feed,
         intel_blocklist_entries_and_candidates,
         intel_query_indicators_filters_and_pages,
+        taxii_collections_and_feeds,
     ],
     two: [
         two_servers_migrate_concurrently,

@@ -18,6 +18,7 @@ pub fn migrations() -> Vec<Migration> {
     out.extend_from_slice(vigil_store::SIGMA_MIGRATIONS);
     out.extend_from_slice(vigil_store::INTEL_MIGRATIONS);
     out.extend_from_slice(vigil_store::INTEL_OPS_MIGRATIONS);
+    out.extend_from_slice(vigil_store::TAXII_MIGRATIONS);
     out.extend_from_slice(vigil_store::VULN_MIGRATIONS);
     out
 }

@@ -25,6 +25,9 @@ use crate::cli::{Cli, Command, LogFormat};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // rustls with ring for every HTTP client (reqwest is built without a
+    // provider of its own). Fails only if one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let default_level = if matches!(cli.command, Command::Serve(_)) {
         "info"

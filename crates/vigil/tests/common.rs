@@ -109,6 +109,8 @@ pub fn vigil(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 pub fn client() -> reqwest::Client {
+    // reqwest is built without a TLS crypto provider: install ring (once).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()

@@ -14,6 +14,7 @@ pub(crate) mod audit;
 pub(crate) mod changes;
 pub(crate) mod events;
 pub(crate) mod evtx;
+pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod hec;
 pub(crate) mod ingest;
@@ -21,6 +22,7 @@ pub(crate) mod intel;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod rules;
+pub(crate) mod taxii;
 pub(crate) mod tokens;
 pub(crate) mod vuln;
 pub(crate) mod whoami;
@@ -72,12 +74,32 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(intel::list_entries, intel::add_entry))
         .routes(routes!(intel::remove_entry))
         .routes(routes!(attack::get_technique))
+        .routes(routes!(feeds::list_feeds, feeds::put_feed))
+        .routes(routes!(feeds::get_feed, feeds::delete_feed))
+        .routes(routes!(feeds::sync_feed))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)
         .routes(routes!(hec::health))
         .merge(hec)
         .merge(evtx)
+        .merge(taxii_routes(config))
+}
+
+/// The TAXII 2.1 routes (`routes/taxii.rs`); POST bodies up to the API
+/// root's `max_content_length`.
+fn taxii_routes(config: &ServerConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(taxii::discovery))
+        .routes(routes!(taxii::api_root))
+        .routes(routes!(taxii::collections))
+        .routes(routes!(taxii::get_collection))
+        .routes(routes!(taxii::get_objects, taxii::post_objects))
+        .routes(routes!(taxii::get_object))
+        .routes(routes!(taxii::get_versions))
+        .routes(routes!(taxii::get_manifest))
+        .routes(routes!(taxii::get_status))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
 }
 
 /// The largest page any list route returns.

@@ -112,6 +112,10 @@ impl TestApp {
         let mut intel = vigil_store::INTEL_MIGRATIONS.to_vec();
         intel.extend_from_slice(vigil_store::INTEL_OPS_MIGRATIONS);
         store.migrate(&intel).await.expect("migrate intel");
+        store
+            .migrate(vigil_store::TAXII_MIGRATIONS)
+            .await
+            .expect("migrate taxii");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(

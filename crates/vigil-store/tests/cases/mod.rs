@@ -10,6 +10,7 @@ mod jobs;
 mod migrations;
 mod rules;
 mod secrets;
+mod taxii;
 mod tokens;
 mod vuln;
 
@@ -23,6 +24,7 @@ pub use jobs::*;
 pub use migrations::*;
 pub use rules::*;
 pub use secrets::*;
+pub use taxii::*;
 pub use tokens::*;
 pub use vuln::*;
 

@@ -54,6 +54,10 @@ pub enum IntelCommand {
     /// Manual blocklist entries and the plain-text blocklists.
     #[command(subcommand)]
     Blocklist(crate::commands::intel_ops::blocklist::BlocklistCommand),
+    /// Configured feeds (files, URLs, TAXII collections) synced on a
+    /// schedule by `vigil serve`.
+    #[command(subcommand)]
+    Feeds(crate::commands::feeds::FeedsCommand),
 }
 
 /// Input format of `vigil intel import`.
@@ -132,6 +136,7 @@ pub async fn run(cfg: Config, cmd: IntelCommand) -> Result<ExitCode> {
         IntelCommand::Match(a) => crate::commands::intel_ops::retro::run(cfg, a).await,
         IntelCommand::Export(a) => crate::commands::intel_ops::export::run(cfg, a).await,
         IntelCommand::Blocklist(c) => crate::commands::intel_ops::blocklist::run(cfg, c).await,
+        IntelCommand::Feeds(c) => crate::commands::feeds::run(cfg, c).await,
         IntelCommand::List(a) => {
             let store = context::open_store(&cfg).await?;
             let rows = store.list_indicators(TenantId::DEFAULT).await?;
@@ -228,29 +233,8 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
     let store = context::open_store(&cfg).await?;
     let (_, clock) = context::runtime();
     let now = clock.now();
-    let tenant = TenantId::DEFAULT;
-    // Merge with what is stored, so every provenance is kept.
-    let mut stored = IndicatorSet::new();
-    for r in store.list_indicators(tenant).await? {
-        if let Some(i) = from_record(&r) {
-            stored.insert(i);
-        }
-    }
-    let mut records = Vec::with_capacity(set.len());
-    for (_, ind) in set.iter() {
-        let merged = match stored.find(ind.kind, &ind.value) {
-            Some((_, old)) => {
-                let mut m = old.clone();
-                m.merge(ind);
-                m
-            }
-            None => ind.clone(),
-        };
-        records.push(to_record(&merged));
-    }
-    let ind_stats = store.upsert_indicators(tenant, &records, now).await?;
-    let obj_records: Vec<StixObjectRecord> = objects.iter().map(object_record).collect();
-    let obj_stats = store.upsert_stix_objects(tenant, &obj_records, now).await?;
+    let (ind_stats, obj_stats) =
+        store_parsed(&store, TenantId::DEFAULT, &set, &objects, now).await?;
 
     let summary = ImportSummary {
         files: files_read,
@@ -283,6 +267,40 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Stores parsed indicators (merged with the stored ones, so every
+/// provenance is kept) and STIX objects; returns what the indicator and
+/// object upserts did.
+pub async fn store_parsed(
+    store: &Store,
+    tenant: TenantId,
+    set: &IndicatorSet,
+    objects: &[StixObject],
+    now: Timestamp,
+) -> Result<(UpsertStats, UpsertStats)> {
+    let mut stored = IndicatorSet::new();
+    for r in store.list_indicators(tenant).await? {
+        if let Some(i) = from_record(&r) {
+            stored.insert(i);
+        }
+    }
+    let mut records = Vec::with_capacity(set.len());
+    for (_, ind) in set.iter() {
+        let merged = match stored.find(ind.kind, &ind.value) {
+            Some((_, old)) => {
+                let mut m = old.clone();
+                m.merge(ind);
+                m
+            }
+            None => ind.clone(),
+        };
+        records.push(to_record(&merged));
+    }
+    let ind_stats = store.upsert_indicators(tenant, &records, now).await?;
+    let obj_records: Vec<StixObjectRecord> = objects.iter().map(object_record).collect();
+    let obj_stats = store.upsert_stix_objects(tenant, &obj_records, now).await?;
+    Ok((ind_stats, obj_stats))
 }
 
 async fn record_feed(
@@ -407,7 +425,8 @@ fn parse_files(
     (set, objects, report, files_read)
 }
 
-pub(crate) type Parsed = (Vec<Indicator>, Vec<StixObject>, ImportReport);
+/// Indicators, STIX objects and the import report of one input.
+pub type Parsed = (Vec<Indicator>, Vec<StixObject>, ImportReport);
 
 fn parse_file(
     path: &Path,
@@ -420,23 +439,32 @@ fn parse_file(
         return Ok(p);
     }
     let bytes = std::fs::read(path).context("cannot read the file")?;
+    if let (InputFormat::Csv, Some(fmt)) = (format, csv) {
+        let (inds, r) = list::parse_list(&bytes, source, fmt, opts)?;
+        return Ok((inds, Vec::new(), r));
+    }
+    parse_bytes(&bytes, source, format, opts)
+}
+
+/// Parses one input (gzip transparent) in `format` (`Auto` detects it).
+pub fn parse_bytes(
+    bytes: &[u8],
+    source: &str,
+    format: InputFormat,
+    opts: &ImportOptions,
+) -> Result<Parsed> {
     let format = match format {
-        InputFormat::Auto => detect(&bytes, opts)?,
+        InputFormat::Auto => detect(bytes, opts)?,
         f => f,
     };
     Ok(match format {
         InputFormat::Stix | InputFormat::Auto => {
-            let imp = stix::parse_bundle(&bytes, source, opts)?;
+            let imp = stix::parse_bundle(bytes, source, opts)?;
             (imp.indicators, imp.objects, imp.report)
         }
         InputFormat::Misp => {
-            let imp = misp::parse_events(&bytes, source, opts)?;
+            let imp = misp::parse_events(bytes, source, opts)?;
             (imp.indicators, Vec::new(), imp.report)
-        }
-        InputFormat::Csv if csv.is_some() => {
-            let fmt = csv.cloned().unwrap_or_default();
-            let (inds, r) = list::parse_list(&bytes, source, &fmt, opts)?;
-            (inds, Vec::new(), r)
         }
         InputFormat::Csv => {
             let fmt = if bytes.contains(&b',') {
@@ -447,7 +475,7 @@ fn parse_file(
             } else {
                 ListFormat::plain(None)
             };
-            let (inds, r) = list::parse_list(&bytes, source, &fmt, opts)?;
+            let (inds, r) = list::parse_list(bytes, source, &fmt, opts)?;
             (inds, Vec::new(), r)
         }
     })

@@ -4,14 +4,17 @@ mod admin;
 mod alerts;
 pub mod attack;
 mod cvss;
+pub mod feeds;
 mod hunt;
 mod ingest;
 pub mod intel;
 pub mod intel_ops;
+mod intel_sink;
 mod listeners;
 pub(crate) mod rules;
 mod scheduler;
 mod serve;
+mod taxii_client;
 pub mod vuln;
 
 use std::process::ExitCode;

@@ -29,7 +29,9 @@ pub async fn run(
         None
     };
     let store = context::open_store(&cfg).await?;
-    context::secret_key(&cfg)?;
+    let secret_key = context::secret_key(&cfg)?;
+    // Notified when TAXII posts or feed syncs changed indicators.
+    let intel_changed = Arc::new(tokio::sync::Notify::new());
     let (registry, clock) = context::runtime();
     // The built-in pack and the rules of the configured directories in the
     // stored rule state (new rules enabled, known ones keep their state).
@@ -75,7 +77,17 @@ pub async fn run(
     scheduler::register(&store, &cfg, clock.as_ref()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let owner = format!("{}:{}", hostname(), std::process::id());
-    let sched = tokio::spawn(scheduler::run(store.clone(), clock.clone(), owner, stop_rx));
+    let env = scheduler::JobEnv {
+        key: Some(secret_key),
+        intel_changed: intel_changed.clone(),
+    };
+    let sched = tokio::spawn(scheduler::run(
+        store.clone(),
+        clock.clone(),
+        owner,
+        env,
+        stop_rx,
+    ));
     // Intel sightings committed with the alerts, counted on the indicators;
     // stopped after the pipeline drained, so its last ones count too.
     let (sightings_stop, sightings_rx) = tokio::sync::watch::channel(false);
@@ -99,6 +111,7 @@ pub async fn run(
         pipeline.clone(),
         store.clone(),
         clock.clone(),
+        intel_changed.clone(),
     ));
     // Listeners feed the running pipeline; they stop before it on shutdown.
     let listener_metrics = vigil_listeners::ListenerMetrics::default();
@@ -113,8 +126,14 @@ pub async fn run(
     for b in listeners.bound() {
         println!("Syslog listener {} on {}://{}", b.name, b.protocol, b.addr);
     }
+    let sink = crate::commands::intel_sink::StoreSink {
+        store: store.clone(),
+        clock: clock.clone(),
+        changed: intel_changed,
+    };
     let state = AppState::new(store.clone(), pipeline, clock, server_cfg)
-        .with_metrics(|r| listener_metrics.register(r));
+        .with_metrics(|r| listener_metrics.register(r))
+        .with_intel_sink(Arc::new(sink));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| {
@@ -147,23 +166,43 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long an intel change waits before the detectors are rebuilt, so
+/// changes arriving together cause one rebuild.
+const INTEL_RELOAD_SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// SIGHUP re-reads the configuration (and the Sigma rules, `--rules`
 /// included) and hot-reloads the detectors; their state carries over by
-/// detector id. A bad configuration keeps the old one.
+/// detector id. A bad configuration keeps the old one. `intel_changed`
+/// (TAXII posts, feed syncs) triggers the same reload, so new indicators
+/// are matched.
 async fn reload_on_sighup(
     globals: crate::cli::GlobalArgs,
     rules: Vec<std::path::PathBuf>,
     pipeline: vigil_pipeline::PipelineHandle,
     store: vigil_store::Store,
     clock: Arc<dyn vigil_model::Clock>,
+    intel_changed: Arc<tokio::sync::Notify>,
 ) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hup) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        while hup.recv().await.is_some() {
+        let mut hup = signal(SignalKind::hangup()).ok();
+        loop {
+            let hup_recv = async {
+                match hup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = hup_recv => if r.is_none() { break },
+                _ = intel_changed.notified() => {
+                    // Let a burst of posts and syncs settle into one rebuild
+                    // (a rebuild recompiles every detector).
+                    tokio::time::sleep(INTEL_RELOAD_SETTLE).await;
+                    tracing::info!("intel indicators changed; rebuilding the detectors");
+                }
+            }
             // Compiling rules is CPU work: off the async threads.
             let (g, r, reg) = (globals.clone(), rules.clone(), pipeline.registry().clone());
             let new = tokio::task::spawn_blocking(move || {
@@ -206,7 +245,7 @@ async fn reload_on_sighup(
     }
     #[cfg(not(unix))]
     {
-        let _ = (globals, rules, pipeline, store, clock);
+        let _ = (globals, rules, pipeline, store, clock, intel_changed);
     }
 }
 
