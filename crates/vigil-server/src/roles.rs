@@ -117,6 +117,7 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::GET, "/api/v1/assets", READERS),
     api(Method::POST, "/api/v1/assets", ANALYSTS),
     api(Method::GET, "/api/v1/assets/{id}", READERS),
+    api(Method::POST, "/api/v1/assets/{id}/sbom", ANALYSTS),
     api(Method::GET, "/api/v1/findings", READERS),
     api(Method::GET, "/api/v1/findings/{id}", READERS),
     api(Method::PATCH, "/api/v1/findings/{id}", ANALYSTS),

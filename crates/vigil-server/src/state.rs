@@ -72,6 +72,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Limits and tunables.
     pub config: ServerConfig,
+    /// Vulnerability-management settings (SLA policy, EPSS threshold),
+    /// shared with the CLI's `[vuln]` section. By default, the defaults;
+    /// set with [`AppState::with_vuln_settings`].
+    pub vuln: Arc<vigil_vulnops::Settings>,
     pub(crate) inner: Arc<Internals>,
 }
 
@@ -121,6 +125,7 @@ impl AppState {
             pipeline,
             clock,
             config,
+            vuln: Arc::new(vigil_vulnops::Settings::default()),
             inner: Arc::new(Internals {
                 tokens,
                 ingest_permits,
@@ -144,6 +149,12 @@ impl AppState {
             Some(inner) => inner.intel_sink = Some(sink),
             None => tracing::warn!("intel sink not set: the server state is already shared"),
         }
+        self
+    }
+
+    /// Uses these vulnerability-management settings (the `[vuln]` section).
+    pub fn with_vuln_settings(mut self, settings: vigil_vulnops::Settings) -> Self {
+        self.vuln = Arc::new(settings);
         self
     }
 

@@ -119,6 +119,13 @@ fn case(rule: &RouteRule) -> Case {
             content_type: Some("application/json"),
             allowed: StatusCode::BAD_REQUEST,
         },
+        // Unknown asset: refused after authorization, nothing stored.
+        ("POST", "/api/v1/assets/{id}/sbom") => Case {
+            uri: "/api/v1/assets/no-such-asset/sbom".into(),
+            body: br#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#.to_vec(),
+            content_type: Some("application/vnd.cyclonedx+json"),
+            allowed: StatusCode::NOT_FOUND,
+        },
         ("GET", "/api/v1/findings") => get("/api/v1/findings", StatusCode::OK),
         ("GET", "/api/v1/findings/{id}") => {
             get("/api/v1/findings/no-such-finding", StatusCode::NOT_FOUND)

@@ -97,6 +97,8 @@ mod tenants;
 pub mod token;
 mod tokens;
 mod vuln;
+mod vuln_discovery;
+mod vuln_intel;
 
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
@@ -117,7 +119,7 @@ pub use migrate::AppliedMigration;
 pub use migrations::Migration;
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
-pub use sightings::{INTEL_OPS_MIGRATIONS, SIGHTING_CHANGE, SightingStats, SightingsApplied};
+pub use sightings::{INTEL_OPS_MIGRATIONS, IndicatorSightings, SIGHTING_CHANGE, SightingsApplied};
 pub use taxii::{
     TAXII_MIGRATIONS, TaxiiCursor, TaxiiQuery, TaxiiRow, TaxiiStatusRecord, VersionFilter,
 };
@@ -125,5 +127,8 @@ pub use tenants::Tenant;
 pub use tokens::TokenRecord;
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
-    FindingQuery, FindingRecord, KevEntry, NewAsset, VULN_MIGRATIONS, VulnRecord,
+    FindingQuery, FindingRecord, KevEntry, MAX_FINDINGS_PAGE, NewAsset, VULN_MIGRATIONS,
+    VulnRecord,
 };
+pub use vuln_discovery::{HostSighting, SightingStats};
+pub use vuln_intel::{VulnIntel, VulnIntelLink};

@@ -58,7 +58,7 @@ pub struct SightingsApplied {
 
 /// The Vigil-observed sightings of one indicator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SightingStats {
+pub struct IndicatorSightings {
     /// How many times Vigil matched it.
     pub count: i64,
     /// First match (event time).
@@ -198,7 +198,7 @@ impl Store {
         tenant: TenantId,
         kind: &str,
         value: &str,
-    ) -> Result<Option<SightingStats>> {
+    ) -> Result<Option<IndicatorSightings>> {
         const OP: &str = "indicator_sightings";
         dispatch!(self, |pool, DB| {
             let row = sqlx::query(
@@ -213,7 +213,7 @@ impl Store {
             .map_err(db(OP))?;
             row.map(|r| {
                 const T: &str = "intel_indicators";
-                Ok(SightingStats {
+                Ok(IndicatorSightings {
                     count: r.int(T, "sightings")?,
                     first: r.opt_ts(T, "first_sighting")?,
                     last: r.opt_ts(T, "last_sighting")?,

@@ -24,12 +24,20 @@ use crate::row::RowExt;
 
 /// The vuln block's migrations (block 5). The binary lists them in its
 /// migration set.
-pub const VULN_MIGRATIONS: &[Migration] = &[Migration {
-    version: version(BLOCK_VULN, 1),
-    name: "vuln",
-    sqlite: include_str!("../migrations/sqlite/50001_vuln.sql"),
-    postgres: include_str!("../migrations/postgres/50001_vuln.sql"),
-}];
+pub const VULN_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: version(BLOCK_VULN, 1),
+        name: "vuln",
+        sqlite: include_str!("../migrations/sqlite/50001_vuln.sql"),
+        postgres: include_str!("../migrations/postgres/50001_vuln.sql"),
+    },
+    Migration {
+        version: version(BLOCK_VULN, 10),
+        name: "asset_discovery",
+        sqlite: include_str!("../migrations/sqlite/50010_asset_discovery.sql"),
+        postgres: include_str!("../migrations/postgres/50010_asset_discovery.sql"),
+    },
+];
 
 /// Asset kinds accepted.
 pub const ASSET_KINDS: [&str; 2] = ["host", "application"];
@@ -72,6 +80,11 @@ pub struct AssetRecord {
     pub id: String,
     /// The asset's attributes.
     pub asset: NewAsset,
+    /// How it came to exist: `manual` (CLI, API, CSV import, SBOM or scan
+    /// import) or `seen_in_events` (created by event discovery).
+    pub source: String,
+    /// When events last named the host (event discovery), if ever.
+    pub last_seen: Option<Timestamp>,
     /// Created.
     pub created_at: Timestamp,
     /// Last changed.
@@ -262,7 +275,7 @@ fn list_from(table: &'static str, col: &str, text: &str) -> Result<Vec<String>> 
 
 const ASSET_COLUMNS: &str = "tenant, id, name, kind, CAST(ips AS TEXT) AS ips, os, owner, \
      criticality, exposure, CAST(data_classes AS TEXT) AS data_classes, \
-     CAST(tags AS TEXT) AS tags, created_at, updated_at";
+     CAST(tags AS TEXT) AS tags, source, last_seen, created_at, updated_at";
 
 fn asset_from_row(r: &impl RowExt) -> Result<AssetRecord> {
     const T: &str = "assets";
@@ -282,6 +295,8 @@ fn asset_from_row(r: &impl RowExt) -> Result<AssetRecord> {
             data_classes: list_from(T, "data_classes", &r.text(T, "data_classes")?)?,
             tags: list_from(T, "tags", &r.text(T, "tags")?)?,
         },
+        source: r.text(T, "source")?,
+        last_seen: r.opt_ts(T, "last_seen")?,
         created_at: r.ts(T, "created_at")?,
         updated_at: r.ts(T, "updated_at")?,
     })

@@ -199,6 +199,8 @@ suite! {
         jobs_lease_expiry_and_stale_completion,
         jobs_one_shot_and_upsert_keeps_schedule,
         vuln_assets_findings_and_reference_data,
+        vuln_host_sightings_link_or_create_assets,
+        vuln_intel_about_cves,
         secrets_round_trip_encrypted,
         secrets_wrong_key_is_crypto_error,
         rules_register_update_and_list,

@@ -72,9 +72,17 @@ impl Component {
         let source_name = purl
             .qualifier("upstream")
             .map(|u| u.split('@').next().unwrap_or(u).to_owned());
+        // RPM purls carry the epoch as a qualifier; RPM ordering compares
+        // the full EPOCH:VERSION-RELEASE.
+        let version = match (purl.ty(), purl.version(), purl.qualifier("epoch")) {
+            ("rpm", Some(v), Some(e)) if !v.contains(':') && !e.is_empty() => {
+                Some(format!("{e}:{v}"))
+            }
+            (_, v, _) => v.map(str::to_owned),
+        };
         Component {
             name,
-            version: purl.version().map(str::to_owned),
+            version,
             purl: Some(purl),
             ecosystem,
             distro_release,
@@ -141,5 +149,9 @@ mod tests {
             r#"Some("PyPI") django Some("4.2") None"#,
         );
         check("pkg:generic/zlib@1.3", "None zlib Some(\"1.3\") None");
+        check(
+            "pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&distro=rhel-9.2",
+            r#"Some("Red Hat") openssl-libs Some("1:3.0.7-27.el9") Some("9.2")"#,
+        );
     }
 }

@@ -403,6 +403,146 @@ fn scan_host_lists_the_dpkg_packages() {
     }
 }
 
+/// Hosts seen in events become assets (source `seen_in_events`) or link
+/// to existing ones by name (case-insensitive, FQDN to short name) or IP;
+/// linking moves only `last_seen`, never what the analyst set. A second
+/// pass reads only new events. See: #6
+#[test]
+fn hosts_seen_in_events_become_assets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = "2026-03-01T00:00:00Z";
+    ok(
+        tmp.path(),
+        now,
+        &[
+            "assets",
+            "add",
+            "db1",
+            "--criticality",
+            "5",
+            "--exposure",
+            "isolated",
+            "--owner",
+            "dba",
+            "--ip",
+            "10.0.0.9",
+            "--data",
+            "payment",
+        ],
+    );
+    let events = tmp.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        concat!(
+            "{\"message\":\"a\",\"host\":{\"name\":\"web7\",\"ip\":[\"192.0.2.7\",\"127.0.0.1\"]}}\n",
+            "{\"message\":\"b\",\"host\":{\"name\":\"WEB7\"}}\n",
+            "{\"message\":\"c\",\"host\":{\"name\":\"DB1.corp.example\"}}\n",
+            "{\"message\":\"d\",\"host\":{\"ip\":\"10.0.0.9\"}}\n",
+            "{\"message\":\"e\",\"host\":{\"ip\":\"198.51.100.3\"}}\n",
+            "{\"message\":\"f\"}\n",
+        ),
+    )
+    .unwrap();
+    ok(
+        tmp.path(),
+        now,
+        &["ingest", events.to_str().unwrap(), "--format", "json", "-q"],
+    );
+    let out = ok(tmp.path(), now, &["assets", "discover"]);
+    assert!(out.contains("2 created"), "{out}");
+    assert!(out.contains("from 6 events"), "{out}");
+    let list = json(tmp.path(), now, &["assets", "list", "--format", "json"]);
+    let by_name = |n: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("no asset {n}: {list}"))
+    };
+    assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
+    let web = by_name("web7");
+    assert_eq!(web["source"], "seen_in_events");
+    assert_eq!(web["ips"], serde_json::json!(["192.0.2.7"]));
+    assert_eq!(
+        (web["criticality"].as_u64(), web["exposure"].as_str()),
+        (Some(3), Some("internal"))
+    );
+    assert!(web["last_seen"].is_string());
+    let bare = by_name("198.51.100.3");
+    assert_eq!(bare["source"], "seen_in_events");
+    let db = by_name("db1");
+    assert_eq!(db["source"], "manual");
+    assert!(db["last_seen"].is_string(), "linked: {db}");
+    assert_eq!(db["criticality"], 5);
+    assert_eq!(db["exposure"], "isolated");
+    assert_eq!(db["owner"], "dba");
+    assert_eq!(db["data_classes"], serde_json::json!(["payment"]));
+    let out = ok(tmp.path(), now, &["assets", "discover"]);
+    assert!(out.contains("0 created, 0 linked, from 0 events"), "{out}");
+}
+
+/// `vigil scan host` reads the RPM sqlite database (Fedora 33+, RHEL 9):
+/// the committed fixture (`tests/fixtures/make_rpmdb.py`) holds four
+/// packages, a gpg-pubkey pseudo-package (skipped) and a damaged header
+/// (reported with its hnum; the others still come through, exit code 1).
+/// Stored components keep the epoch. See: #6
+#[test]
+fn scan_host_reads_the_rpm_sqlite_database() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpmroot");
+    let root = root.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let now = "2026-01-01T00:00:00Z";
+    let (code, out, err) = vigil(
+        tmp.path(),
+        now,
+        &[
+            "scan", "host", "--root", root, "--asset", "fedora1", "--format", "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("rpmdb.sqlite: Packages hnum 6: rpm-header:"),
+        "{err}"
+    );
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let purls: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:rpm/fedora/bash@5.2.26-3.fc40?arch=x86_64&distro=fedora-40",
+            "pkg:rpm/fedora/openssl-libs@3.2.2-3.fc40?arch=x86_64&distro=fedora-40&epoch=1",
+            "pkg:rpm/fedora/tzdata@2024a-5.fc40?arch=noarch&distro=fedora-40",
+            "pkg:rpm/fedora/glibc@2.39-17.fc40?arch=i686&distro=fedora-40",
+        ]
+    );
+    assert_eq!(rows[1]["version"], "1:3.2.2-3.fc40");
+    let shown = json(
+        tmp.path(),
+        now,
+        &["assets", "show", "fedora1", "--format", "json"],
+    );
+    let stored: Vec<(&str, &str)> = shown["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["purl"].as_str().unwrap(), c["version"].as_str().unwrap()))
+        .collect();
+    assert!(
+        stored.contains(&(
+            "pkg:rpm/fedora/openssl-libs@3.2.2-3.fc40?arch=x86_64&distro=fedora-40&epoch=1",
+            "1:3.2.2-3.fc40"
+        )),
+        "{stored:?}"
+    );
+    assert_eq!(stored.len(), 4);
+}
+
 #[test]
 fn real_data_osv_kev_epss_and_an_sbom_give_findings() {
     let Some(root) = std::env::var_os("VIGIL_TESTDATA") else {

@@ -40,6 +40,9 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(hec::raw))
         .routes(routes!(hec::ack))
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    let sbom = OpenApiRouter::default()
+        .routes(routes!(vuln::upload_sbom))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
     let evtx = OpenApiRouter::default()
         .routes(routes!(evtx::ingest_evtx))
         .layer(DefaultBodyLimit::max(config.max_evtx_bytes));
@@ -84,6 +87,7 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .merge(hec)
         .merge(evtx)
         .merge(taxii_routes(config))
+        .merge(sbom)
 }
 
 /// The TAXII 2.1 routes (`routes/taxii.rs`); POST bodies up to the API

@@ -1,13 +1,14 @@
 //! `/api/v1/assets`, `/api/v1/findings`, `/api/v1/vulnerabilities`: the
 //! asset inventory, findings (filtered, keyset-paged by id) with triage
 //! (accept until a date, false positive, reopen), and the stored OSV
-//! records of a vulnerability. Matching, reconciliation and prioritisation
-//! run in the importers (`vigil sbom import`, `vigil vulns import`); these
-//! routes read and triage their results.
+//! records of a vulnerability, and SBOM upload per asset
+//! (`POST /api/v1/assets/{id}/sbom`), which matches, reconciles and
+//! prioritises through `vigil-vulnops` exactly as `vigil sbom import` does.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vigil_store::{AssetRecord, FindingQuery, FindingRecord, NewAsset};
@@ -40,6 +41,11 @@ pub(crate) struct AssetDto {
     data_classes: Vec<String>,
     /// Tags.
     tags: Vec<String>,
+    /// How it came to exist: `manual`, or `seen_in_events` (created from
+    /// the hosts events name).
+    source: String,
+    /// When events last named it, RFC 3339.
+    last_seen: Option<String>,
     /// Created, RFC 3339.
     created_at: String,
     /// Last change, RFC 3339.
@@ -60,6 +66,8 @@ impl From<&AssetRecord> for AssetDto {
             exposure: n.exposure.clone(),
             data_classes: n.data_classes.clone(),
             tags: n.tags.clone(),
+            source: a.source.clone(),
+            last_seen: a.last_seen.map(|t| t.to_rfc3339()),
             created_at: a.created_at.to_rfc3339(),
             updated_at: a.updated_at.to_rfc3339(),
         }
@@ -594,5 +602,145 @@ pub(crate) async fn get_vulnerability(
             .iter()
             .filter_map(|r| serde_json::from_str(&r.record).ok())
             .collect(),
+    }))
+}
+
+/// What an SBOM upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SbomImportResult {
+    /// Asset id.
+    asset_id: String,
+    /// `cyclonedx-json`, `cyclonedx-xml`, `spdx-json`, `spdx-tag-value`.
+    format: String,
+    /// Distinct components stored (by purl).
+    components: usize,
+    /// Entries skipped, with their location.
+    problems: Vec<String>,
+    /// New findings.
+    opened: usize,
+    /// Findings whose vulnerable version is gone.
+    fixed: usize,
+    /// Fixed findings whose vulnerable version is back.
+    reopened: usize,
+    /// Findings still present.
+    unchanged: usize,
+}
+
+/// Media types an SBOM upload may carry (parameters such as `charset` are
+/// ignored; the format itself is detected from the content).
+const SBOM_MEDIA_TYPES: &[&str] = &[
+    "application/json",
+    "application/vnd.cyclonedx+json",
+    "application/spdx+json",
+    "application/xml",
+    "text/xml",
+    "application/vnd.cyclonedx+xml",
+    "text/spdx",
+    "text/plain",
+    "application/gzip",
+    "application/octet-stream",
+];
+
+/// Uploads an SBOM as the asset's components (replacing the previous
+/// SBOM's), matches them against the stored OSV records and reconciles the
+/// asset's SBOM findings: new ones open, missing ones fixed, returning ones
+/// reopened; each is prioritised (SSVC, risk, SLA).
+#[utoipa::path(
+    post,
+    path = "/api/v1/assets/{id}/sbom",
+    tag = "vulnerabilities",
+    params(("id" = String, Path, description = "Asset id or name")),
+    request_body(
+        description = "CycloneDX JSON or XML (1.4 to 1.6) or SPDX 2.3 JSON or tag-value, gzip ok",
+        content(
+            (String = "application/vnd.cyclonedx+json"),
+            (String = "application/vnd.cyclonedx+xml"),
+            (String = "application/spdx+json"),
+            (String = "text/spdx"),
+            (String = "application/json"),
+            (String = "application/xml"),
+            (String = "application/gzip")
+        )
+    ),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "Components stored and findings reconciled", body = SbomImportResult),
+        (status = 400, description = "Not a CycloneDX or SPDX document (the reason says where)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such asset", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over max_body_bytes", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported Content-Type", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn upload_sbom(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<SbomImportResult>, AppError> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !SBOM_MEDIA_TYPES.contains(&ctype.as_str()) {
+        return Err(AppError::new(
+            crate::error::ErrorKind::UnsupportedMediaType,
+            format!(
+                "Content-Type {ctype:?}: send the SBOM as one of {}",
+                SBOM_MEDIA_TYPES.join(", ")
+            ),
+        ));
+    }
+    let Some(asset) = state
+        .timed("get_asset", state.store.get_asset(p.tenant, &id))
+        .await?
+    else {
+        return Err(AppError::not_found(format!(
+            "no asset {id:?} (create it with POST /api/v1/assets)"
+        )));
+    };
+    if body.is_empty() {
+        return Err(AppError::bad_request("empty body: send the SBOM document"));
+    }
+    let doc = tokio::task::spawn_blocking(move || vigil_vuln::sbom::parse_bytes(&body))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::bad_request(format!("not a CycloneDX or SPDX document: {e}")))?;
+    let format = serde_json::to_value(doc.format)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let now = state.clock.now();
+    let out = state
+        .timed(
+            "import_sbom",
+            vigil_vulnops::import_sbom(
+                &state.store,
+                p.tenant,
+                &state.vuln,
+                &asset,
+                "sbom",
+                doc.components,
+                now,
+            ),
+        )
+        .await
+        .map_err(|e| match e {
+            vigil_vulnops::Error::Store(e) => AppError::from(e),
+            other => AppError::internal(other),
+        })?;
+    Ok(Json(SbomImportResult {
+        asset_id: asset.id,
+        format,
+        components: out.components,
+        problems: doc.problems,
+        opened: out.findings.opened,
+        fixed: out.findings.fixed,
+        reopened: out.findings.reopened,
+        unchanged: out.findings.unchanged,
     }))
 }

@@ -106,6 +106,10 @@ impl TestApp {
             .await
             .expect("migrate");
         store
+            .migrate(vigil_store::INTEL_MIGRATIONS)
+            .await
+            .expect("migrate intel");
+        store
             .migrate(vigil_store::VULN_MIGRATIONS)
             .await
             .expect("migrate vuln");

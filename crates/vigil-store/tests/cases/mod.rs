@@ -13,6 +13,7 @@ mod secrets;
 mod taxii;
 mod tokens;
 mod vuln;
+mod vuln_links;
 
 pub use alerts::*;
 pub use audit::*;
@@ -27,6 +28,7 @@ pub use secrets::*;
 pub use taxii::*;
 pub use tokens::*;
 pub use vuln::*;
+pub use vuln_links::*;
 
 use vigil_model::{
     Alert, AlertId, Entities, Event, EventBuilder, EventFormat, Principal, Severity, TenantId,

@@ -55,9 +55,12 @@ impl RpmHeader {
 }
 
 impl RpmHeader {
-    /// The installed package as a component: `pkg:rpm/<vendor>/NAME@EVR`
-    /// with `arch` and `distro` (`ID-VERSION_ID` from os-release)
-    /// qualifiers; the vendor namespace comes from the os-release `ID`.
+    /// The installed package as a component: the purl is
+    /// `pkg:rpm/<vendor>/NAME@VERSION-RELEASE` with `arch`, `epoch` (when
+    /// set) and `distro` (`ID-VERSION_ID` from os-release) qualifiers, as
+    /// the purl spec puts it; the vendor namespace comes from the
+    /// os-release `ID`. The component's version is the full
+    /// `[EPOCH:]VERSION-RELEASE` that RPM ordering compares.
     pub fn component(&self, os: Option<&OsRelease>) -> Result<Component> {
         let id = os.map_or("rpm", |o| o.id.as_str());
         let (ns, eco) = match id {
@@ -74,9 +77,13 @@ impl RpmHeader {
             other => (other, None),
         };
         let evr = self.evr();
-        let mut purl = Purl::new("rpm", Some(ns), &self.name, Some(&evr))?;
+        let vr = format!("{}-{}", self.version, self.release);
+        let mut purl = Purl::new("rpm", Some(ns), &self.name, Some(&vr))?;
         if let Some(a) = &self.arch {
             purl = purl.with_qualifier("arch", a);
+        }
+        if let Some(e) = self.epoch {
+            purl = purl.with_qualifier("epoch", &e.to_string());
         }
         let distro = os.and_then(OsRelease::distro);
         if let Some(d) = &distro {

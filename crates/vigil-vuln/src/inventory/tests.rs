@@ -103,8 +103,13 @@ fn rpm_header() {
     let c = h.component(Some(&os)).unwrap();
     assert_eq!(
         c.key(),
-        "pkg:rpm/redhat/openssl-libs@1:3.0.7-27.el9?arch=x86_64&distro=rhel-9.2"
+        "pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&distro=rhel-9.2&epoch=1"
     );
+    assert_eq!(c.version.as_deref(), Some("1:3.0.7-27.el9"));
+    // Stored components are rebuilt from their purl: the epoch comes back.
+    let again = crate::Component::from_purl(c.purl.clone().unwrap());
+    assert_eq!(again.version.as_deref(), Some("1:3.0.7-27.el9"));
+    assert_eq!(again.ecosystem, c.ecosystem);
     // every truncation is an error, never a panic
     for n in 0..b.len() {
         assert!(parse_rpm_header(&b[..n]).is_err(), "prefix {n}");

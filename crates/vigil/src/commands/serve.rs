@@ -131,7 +131,17 @@ pub async fn run(
         clock: clock.clone(),
         changed: intel_changed,
     };
+    // Hosts seen in events become (or link to) assets.
+    let discovery = (cfg.vuln.discovery_interval_secs > 0).then(|| {
+        tokio::spawn(crate::commands::vuln::discovery::run(
+            store.clone(),
+            pipeline.registry().clone(),
+            clock.clone(),
+            std::time::Duration::from_secs(cfg.vuln.discovery_interval_secs),
+        ))
+    });
     let state = AppState::new(store.clone(), pipeline, clock, server_cfg)
+        .with_vuln_settings(cfg.vuln.clone())
         .with_metrics(|r| listener_metrics.register(r))
         .with_intel_sink(Arc::new(sink));
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
@@ -161,6 +171,9 @@ pub async fn run(
     let _ = sightings_stop.send(true);
     let _ = sightings.await;
     reloader.abort();
+    if let Some(d) = discovery {
+        d.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

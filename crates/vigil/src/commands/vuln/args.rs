@@ -29,6 +29,12 @@ pub enum AssetsCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Link the hosts named by stored events (`host.name`, `host.ip`) to
+    /// assets, creating missing ones (source `seen_in_events`, host,
+    /// criticality 3, internal); analyst-set fields are never changed. Reads
+    /// the events after the last pass; `vigil serve` does this every
+    /// `[vuln] discovery_interval_secs`.
+    Discover,
 }
 
 /// Output format flag shared by listings.
@@ -97,7 +103,8 @@ pub struct SbomImportArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScanCommand {
     /// Inventory this host (or a mounted image with --root): os-release,
-    /// the dpkg status database, the apk installed database, plus the given
+    /// the dpkg status database, the apk installed database, the RPM
+    /// database (rpmdb.sqlite, as on Fedora 33+ and RHEL 9), plus the given
     /// lock files. Prints the components with their purls; with --asset
     /// also stores them and reconciles the asset's findings.
     Host(ScanHostArgs),

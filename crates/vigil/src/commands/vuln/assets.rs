@@ -21,6 +21,15 @@ pub async fn run(cfg: Config, cmd: AssetsCommand) -> Result<ExitCode> {
         AssetsCommand::List(f) => list(&store, f.format).await?,
         AssetsCommand::Show { asset, format } => show(&store, &asset, format.format).await?,
         AssetsCommand::ImportCsv { file } => import_csv(&store, &file).await?,
+        AssetsCommand::Discover => {
+            let registry = std::sync::Arc::new(vigil_model::FieldRegistry::new());
+            let d = super::discovery::discover_once(&store, &registry, now()?).await?;
+            println!(
+                "assets: {} created, {} linked, from {} events",
+                d.created, d.linked, d.events
+            );
+            ExitCode::SUCCESS
+        }
     };
     store.close().await;
     Ok(code)
@@ -68,6 +77,8 @@ struct AssetRow {
     exposure: String,
     data_classes: Vec<String>,
     tags: Vec<String>,
+    source: String,
+    last_seen: Option<String>,
     open_findings: usize,
 }
 
@@ -85,6 +96,8 @@ impl AssetRow {
             exposure: n.exposure,
             data_classes: n.data_classes,
             tags: n.tags,
+            source: a.source,
+            last_seen: a.last_seen.map(|t| t.to_rfc3339()),
             open_findings: open,
         }
     }
@@ -100,6 +113,8 @@ impl Row for AssetRow {
             "data",
             "owner",
             "ips",
+            "source",
+            "last seen",
             "open",
             "id",
         ]
@@ -113,6 +128,8 @@ impl Row for AssetRow {
             self.data_classes.join(";"),
             self.owner.clone().unwrap_or_else(|| "-".into()),
             self.ips.join(";"),
+            self.source.clone(),
+            self.last_seen.clone().unwrap_or_else(|| "-".into()),
             self.open_findings.to_string(),
             self.id.clone(),
         ]
@@ -125,7 +142,7 @@ async fn open_counts(store: &vigil_store::Store) -> Result<HashMap<String, usize
         statuses: vec!["open".into(), "reopened".into()],
         ..FindingQuery::default()
     };
-    for f in store.list_findings(TENANT, &q).await? {
+    for f in vigil_vulnops::all_findings(store, TENANT, &q).await? {
         *m.entry(f.asset_id).or_insert(0) += 1;
     }
     Ok(m)
@@ -151,15 +168,15 @@ async fn show(store: &vigil_store::Store, name: &str, format: OutputFormat) -> R
         bail!("no asset {name:?} (see `vigil assets list`)");
     };
     let comps = store.list_components(TENANT, &a.id).await?;
-    let findings = store
-        .list_findings(
-            TENANT,
-            &FindingQuery {
-                asset_id: Some(a.id.clone()),
-                ..FindingQuery::default()
-            },
-        )
-        .await?;
+    let findings = vigil_vulnops::all_findings(
+        store,
+        TENANT,
+        &FindingQuery {
+            asset_id: Some(a.id.clone()),
+            ..FindingQuery::default()
+        },
+    )
+    .await?;
     let open = findings
         .iter()
         .filter(|f| f.status == "open" || f.status == "reopened")

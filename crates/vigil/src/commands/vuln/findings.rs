@@ -9,11 +9,11 @@ use vigil_store::{FindingQuery, FindingRecord, Store};
 use vigil_vuln::lifecycle::Status;
 
 use super::args::VulnsCommand;
-use super::priority::rank_of;
-use super::{TENANT, now, parse_time, rescore_all};
+use super::{TENANT, now, parse_time};
 use crate::config::Config;
 use crate::context;
 use crate::output::{self, Row};
+use vigil_vulnops::priority::rank_of;
 
 /// One finding as the CLI shows it.
 #[derive(Serialize)]
@@ -165,7 +165,7 @@ pub async fn run(cfg: Config, cmd: VulnsCommand) -> Result<ExitCode> {
     let store = context::open_store(&cfg).await?;
     let now = now()?;
     // Expired acceptances reopen and priorities follow new KEV/EPSS data.
-    rescore_all(&store, &cfg.vuln, now).await?;
+    vigil_vulnops::rescore_all(&store, TENANT, &cfg.vuln, now).await?;
     let names = asset_names(&store).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     match cmd {
@@ -187,8 +187,7 @@ pub async fn run(cfg: Config, cmd: VulnsCommand) -> Result<ExitCode> {
                 decision: a.decision.map(|d| d.trim().to_ascii_lowercase()),
                 ..FindingQuery::default()
             };
-            let rows: Vec<FindingRow> = store
-                .list_findings(TENANT, &q)
+            let rows: Vec<FindingRow> = vigil_vulnops::all_findings(&store, TENANT, &q)
                 .await?
                 .into_iter()
                 .filter(|f| !a.overdue || f.sla_due.is_some_and(|d| d < now))
@@ -204,7 +203,7 @@ pub async fn run(cfg: Config, cmd: VulnsCommand) -> Result<ExitCode> {
                 statuses: vec!["open".into(), "reopened".into()],
                 ..FindingQuery::default()
             };
-            let mut fs = store.list_findings(TENANT, &q).await?;
+            let mut fs = vigil_vulnops::all_findings(&store, TENANT, &q).await?;
             fs.sort_by(|x, y| {
                 rank_of(&y.decision)
                     .cmp(&rank_of(&x.decision))
@@ -234,9 +233,8 @@ pub async fn run(cfg: Config, cmd: VulnsCommand) -> Result<ExitCode> {
             let records = store.get_vuln_records(&vuln_id).await?;
             let mut related: Vec<FindingRow> = Vec::new();
             if finding.is_none() {
-                for f in store
-                    .list_findings(TENANT, &FindingQuery::default())
-                    .await?
+                for f in
+                    vigil_vulnops::all_findings(&store, TENANT, &FindingQuery::default()).await?
                 {
                     if f.vulnerability == id || f.aliases.contains(&id) {
                         let n = name(&f.asset_id);

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_store::{ComponentRecord, EpssScore, KevEntry, Store, VulnRecord};
+use vigil_store::{EpssScore, KevEntry, VulnRecord};
 use vigil_vuln::osv::OsvRecord;
+use vigil_vulnops::Hit;
 
 use super::args::{SbomCommand, VulnsImportCommand};
-use super::{Hit, TENANT, asset_or_create, csv, load_reference, now, reconcile, refresh_all};
+use super::{TENANT, asset_or_create, csv, now};
 use crate::config::Config;
 use crate::context;
 
@@ -70,43 +71,23 @@ pub async fn sbom(cfg: Config, cmd: SbomCommand) -> Result<ExitCode> {
     let store = context::open_store(&cfg).await?;
     let now = now()?;
     let asset = asset_or_create(&store, &a.asset, now).await?;
-    let n = store_components(&store, &asset.id, "sbom", &doc.components, now).await?;
-    let r = load_reference(&store).await?;
-    let hits = super::match_components(&r, &doc.components);
-    let stats = reconcile(&store, &cfg.vuln, &r, &asset, "sbom", hits, now).await?;
+    let out = vigil_vulnops::import_sbom(
+        &store,
+        TENANT,
+        &cfg.vuln,
+        &asset,
+        "sbom",
+        doc.components,
+        now,
+    )
+    .await?;
+    let (n, stats) = (out.components, out.findings);
     println!(
         "asset {}: {n} components; findings: {} new, {} fixed, {} reopened, {} still present",
         asset.asset.name, stats.opened, stats.fixed, stats.reopened, stats.unchanged
     );
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Stores components (deduplicated by key) as the asset's from `source`.
-pub(crate) async fn store_components(
-    store: &Store,
-    asset_id: &str,
-    source: &str,
-    comps: &[vigil_vuln::Component],
-    now: vigil_model::Timestamp,
-) -> Result<usize> {
-    let mut rows: Vec<ComponentRecord> = comps
-        .iter()
-        .map(|c| ComponentRecord {
-            source: source.to_owned(),
-            purl: c.key(),
-            name: c.name.clone(),
-            version: c.version.clone(),
-            ecosystem: c.ecosystem.map(|e| e.osv_name().to_owned()),
-            first_seen: now,
-            last_seen: now,
-        })
-        .collect();
-    rows.sort_by(|a, b| a.purl.cmp(&b.purl));
-    rows.dedup_by(|a, b| a.purl == b.purl);
-    Ok(store
-        .replace_components(TENANT, asset_id, source, &rows, now)
-        .await?)
 }
 
 pub async fn run(cfg: Config, cmd: VulnsImportCommand) -> Result<ExitCode> {
@@ -143,7 +124,7 @@ pub async fn run(cfg: Config, cmd: VulnsImportCommand) -> Result<ExitCode> {
                 pb.inc(chunk.len() as u64);
             }
             pb.finish_and_clear();
-            let s = refresh_all(&store, &cfg.vuln, now).await?;
+            let s = vigil_vulnops::refresh_all(&store, TENANT, &cfg.vuln, now).await?;
             println!(
                 "osv: {} records imported, {} problems; findings: {} new, {} fixed, {} reopened",
                 rows.len(),
@@ -157,7 +138,7 @@ pub async fn run(cfg: Config, cmd: VulnsImportCommand) -> Result<ExitCode> {
             let text = read_text(&file)?;
             let (entries, bad) = parse_kev(&file, &text)?;
             store.upsert_kev(&entries, now).await?;
-            super::rescore_all(&store, &cfg.vuln, now).await?;
+            vigil_vulnops::rescore_all(&store, TENANT, &cfg.vuln, now).await?;
             println!("kev: {} entries imported, {bad} rejected", entries.len());
             if bad > 0 {
                 code = ExitCode::from(1);
@@ -167,7 +148,7 @@ pub async fn run(cfg: Config, cmd: VulnsImportCommand) -> Result<ExitCode> {
             let text = read_text(&file)?;
             let (scores, bad) = parse_epss(&file, &text)?;
             store.upsert_epss(&scores, now).await?;
-            super::rescore_all(&store, &cfg.vuln, now).await?;
+            vigil_vulnops::rescore_all(&store, TENANT, &cfg.vuln, now).await?;
             println!("epss: {} scores imported, {bad} rejected", scores.len());
             if bad > 0 {
                 code = ExitCode::from(1);
@@ -192,7 +173,7 @@ pub async fn run(cfg: Config, cmd: VulnsImportCommand) -> Result<ExitCode> {
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_else(|| "report".into())
             );
-            let r = load_reference(&store).await?;
+            let r = vigil_vulnops::load_reference(&store, TENANT, now).await?;
             let hits: Vec<Hit> = report
                 .findings
                 .into_iter()
@@ -240,7 +221,9 @@ pub async fn run(cfg: Config, cmd: VulnsImportCommand) -> Result<ExitCode> {
                 })
                 .collect();
             let n = hits.len();
-            let s = reconcile(&store, &cfg.vuln, &r, &asset, &source, hits, now).await?;
+            let s =
+                vigil_vulnops::reconcile(&store, TENANT, &cfg.vuln, &r, &asset, &source, hits, now)
+                    .await?;
             println!(
                 "{source}: {n} findings reported for {}; {} new, {} fixed, {} reopened",
                 asset.asset.name, s.opened, s.fixed, s.reopened

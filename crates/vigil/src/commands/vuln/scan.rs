@@ -1,5 +1,6 @@
 //! `vigil scan host`: the host's (or a mounted root's) OS packages from the
-//! dpkg and apk databases, plus given lock files, as components with purls.
+//! dpkg, apk and RPM (sqlite backend) databases, plus given lock files, as
+//! components with purls.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,8 +11,7 @@ use vigil_vuln::Component;
 use vigil_vuln::inventory::{self, OsRelease};
 
 use super::args::{ScanCommand, ScanHostArgs};
-use super::imports::store_components;
-use super::{asset_or_create, load_reference, now, reconcile};
+use super::{TENANT, asset_or_create, now};
 use crate::config::Config;
 use crate::context;
 use crate::output::{self, Row};
@@ -51,7 +51,7 @@ fn read_opt(path: &Path) -> Result<Option<String>> {
 
 pub async fn run(cfg: Config, cmd: ScanCommand) -> Result<ExitCode> {
     let ScanCommand::Host(a) = cmd;
-    let (comps, problems) = inventory_host(&a)?;
+    let (comps, problems) = inventory_host(&a).await?;
     for p in &problems {
         eprintln!("{p}");
     }
@@ -71,10 +71,9 @@ pub async fn run(cfg: Config, cmd: ScanCommand) -> Result<ExitCode> {
         let now = now()?;
         let asset = asset_or_create(&store, name, now).await?;
         let list: Vec<Component> = comps.into_iter().map(|(c, _)| c).collect();
-        let n = store_components(&store, &asset.id, "host", &list, now).await?;
-        let r = load_reference(&store).await?;
-        let hits = super::match_components(&r, &list);
-        let s = reconcile(&store, &cfg.vuln, &r, &asset, "host", hits, now).await?;
+        let out = vigil_vulnops::import_sbom(&store, TENANT, &cfg.vuln, &asset, "host", list, now)
+            .await?;
+        let (n, s) = (out.components, out.findings);
         eprintln!(
             "asset {}: {n} components stored; findings: {} new, {} fixed, {} reopened",
             asset.asset.name, s.opened, s.fixed, s.reopened
@@ -92,7 +91,7 @@ pub async fn run(cfg: Config, cmd: ScanCommand) -> Result<ExitCode> {
 /// Components with the file each came from.
 type Found = Vec<(Component, String)>;
 
-fn inventory_host(a: &ScanHostArgs) -> Result<(Found, Vec<String>)> {
+async fn inventory_host(a: &ScanHostArgs) -> Result<(Found, Vec<String>)> {
     let root = &a.root;
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -135,13 +134,72 @@ fn inventory_host(a: &ScanHostArgs) -> Result<(Found, Vec<String>)> {
         }
     }
     problems.append(&mut unknown);
-    for rpmdb in ["var/lib/rpm/rpmdb.sqlite", "var/lib/rpm/Packages"] {
-        if root.join(rpmdb).exists() {
+    let sqlite = root.join("var/lib/rpm/rpmdb.sqlite");
+    if sqlite.exists() {
+        let label = sqlite.display().to_string();
+        match read_rpmdb_sqlite(&sqlite, os.as_ref()).await {
+            Ok(inv) => {
+                problems.extend(inv.problems.into_iter().map(|p| format!("{label}: {p}")));
+                out.extend(inv.components.into_iter().map(|c| (c, label.clone())));
+            }
+            Err(e) => problems.push(format!("{label}: {e:#}")),
+        }
+    }
+    for old in ["var/lib/rpm/Packages", "var/lib/rpm/Packages.db"] {
+        if root.join(old).exists() && !sqlite.exists() {
             eprintln!(
-                "warning: {}: RPM databases are not read yet; import a scanner report (Trivy, Grype) with `vigil vulns import scan` instead",
-                root.join(rpmdb).display()
+                "warning: {}: Berkeley DB and ndb RPM databases are not read (only rpmdb.sqlite, as on Fedora 33+ and RHEL 9); import a scanner report (Trivy, Grype) with `vigil vulns import scan` instead",
+                root.join(old).display()
             );
         }
     }
     Ok((out, problems))
+}
+
+/// Most rows read from an RPM database.
+const MAX_RPM_PACKAGES: i64 = 1_000_000;
+
+/// Reads the RPM sqlite database (`Packages(hnum, blob)`, each blob an RPM
+/// header) read-only and immutable (no lock, no WAL writes), so a mounted
+/// image or a live system is never changed. gpg-pubkey pseudo-packages are
+/// skipped; a damaged header is reported with its `hnum` and skipped.
+async fn read_rpmdb_sqlite(path: &Path, os: Option<&OsRelease>) -> Result<inventory::Inventory> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Row};
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .immutable(true)
+        .connect()
+        .await
+        .context("cannot open the RPM database")?;
+    let rows = sqlx::query("SELECT hnum, blob FROM Packages ORDER BY hnum LIMIT ?")
+        .bind(MAX_RPM_PACKAGES)
+        .fetch_all(&mut conn)
+        .await
+        .context("cannot read the Packages table")?;
+    let mut inv = inventory::Inventory::default();
+    for r in &rows {
+        let hnum: i64 = r.try_get("hnum").unwrap_or(-1);
+        let blob: Vec<u8> = match r.try_get("blob") {
+            Ok(b) => b,
+            Err(e) => {
+                inv.problems.push(format!("Packages hnum {hnum}: {e}"));
+                continue;
+            }
+        };
+        let parsed = inventory::parse_rpm_header(&blob).and_then(|h| {
+            if h.name == "gpg-pubkey" {
+                Ok(None)
+            } else {
+                h.component(os).map(Some)
+            }
+        });
+        match parsed {
+            Ok(Some(c)) => inv.components.push(c),
+            Ok(None) => {}
+            Err(e) => inv.problems.push(format!("Packages hnum {hnum}: {e}")),
+        }
+    }
+    Ok(inv)
 }
