@@ -12,6 +12,7 @@ pub mod attack;
 mod auth;
 mod dto;
 mod error;
+pub mod incidents;
 pub mod intel;
 mod openapi;
 mod roles;

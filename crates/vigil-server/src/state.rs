@@ -43,6 +43,9 @@ pub struct ServerConfig {
     /// How many HEC channels keep ack state; past it the least recently
     /// used is dropped (its ids then read false). By default, 10 000.
     pub hec_ack_channels: usize,
+    /// Regulatory clock rules for incidents. By default, the built-in
+    /// table (GDPR Art. 33, HIPAA, NIS2 Art. 23).
+    pub clock_rules: Vec<vigil_respond::clocks::Rule>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +60,7 @@ impl Default for ServerConfig {
             max_evtx_bytes: 256 << 20,
             hec_ack: true,
             hec_ack_channels: 10_000,
+            clock_rules: vigil_respond::clocks::builtin_rules(),
         }
     }
 }

@@ -30,6 +30,15 @@ fn get(uri: &str, allowed: StatusCode) -> Case {
     }
 }
 
+fn json_case(uri: &str, body: &str, allowed: StatusCode) -> Case {
+    Case {
+        uri: uri.to_owned(),
+        body: body.as_bytes().to_vec(),
+        content_type: Some("application/json"),
+        allowed,
+    }
+}
+
 /// The matrix row of a route. Every route in the table must have one.
 fn case(rule: &RouteRule) -> Case {
     const RANDOM_ALERT: &str = "0190f1c2-0000-7000-8000-000000000000";
@@ -193,6 +202,71 @@ fn case(rule: &RouteRule) -> Case {
             "/api/v1/intel/feeds/no-such-feed/sync",
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/incidents") => get("/api/v1/incidents", StatusCode::OK),
+        ("POST", "/api/v1/incidents") => json_case(
+            "/api/v1/incidents",
+            r#"{"title":"matrix"}"#,
+            StatusCode::CREATED,
+        ),
+        ("GET", "/api/v1/incidents/{id}") => get("/api/v1/incidents/999999", StatusCode::NOT_FOUND),
+        ("PATCH", "/api/v1/incidents/{id}") => json_case(
+            "/api/v1/incidents/999999",
+            r#"{"status":"triage"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/api/v1/incidents/{id}/notes") => json_case(
+            "/api/v1/incidents/999999/notes",
+            r#"{"text":"matrix"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/api/v1/incidents/{id}/tasks") => json_case(
+            "/api/v1/incidents/999999/tasks",
+            r#"{"title":"matrix"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("PATCH", "/api/v1/tasks/{id}") => json_case(
+            "/api/v1/tasks/no-such-task",
+            r#"{"status":"done"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/api/v1/alerts/{id}/triage") => json_case(
+            &format!("/api/v1/alerts/{RANDOM_ALERT}/triage"),
+            r#"{"state":"acknowledged"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/api/v1/suppressions") => get("/api/v1/suppressions", StatusCode::OK),
+        // An empty matcher: refused after authorization, nothing stored.
+        ("POST", "/api/v1/suppressions") => json_case(
+            "/api/v1/suppressions",
+            r#"{"matcher":{},"reason":"matrix"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        ("DELETE", "/api/v1/suppressions/{id}") => Case {
+            uri: "/api/v1/suppressions/no-such".into(),
+            body: Vec::new(),
+            content_type: None,
+            allowed: StatusCode::NOT_FOUND,
+        },
+        ("GET", "/api/v1/playbooks") => get("/api/v1/playbooks", StatusCode::OK),
+        ("POST", "/api/v1/playbooks") => Case {
+            uri: "/api/v1/playbooks".into(),
+            body: b"id: matrix\nname: m\ntrigger: {manual: {}}\nsteps: []\n".to_vec(),
+            content_type: Some("application/yaml"),
+            allowed: StatusCode::BAD_REQUEST,
+        },
+        ("GET", "/api/v1/runs") => get("/api/v1/runs", StatusCode::OK),
+        ("GET", "/api/v1/runs/{id}") => get("/api/v1/runs/no-such-run", StatusCode::NOT_FOUND),
+        ("POST", "/api/v1/runs/{id}/decision") => json_case(
+            "/api/v1/runs/no-such-run/decision",
+            r#"{"approve":true}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/api/v1/runs/{id}/cancel") => Case {
+            uri: "/api/v1/runs/no-such-run/cancel".into(),
+            body: Vec::new(),
+            content_type: None,
+            allowed: StatusCode::NOT_FOUND,
+        },
         ("GET", "/api/v1/whoami") => get("/api/v1/whoami", StatusCode::OK),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json", StatusCode::OK),
         ("GET", "/taxii2/" | "/taxii2/vigil/" | "/taxii2/vigil/collections/") => {

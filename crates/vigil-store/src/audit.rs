@@ -313,6 +313,24 @@ impl Store {
         })
     }
 
+    /// Up to `limit` entries of every tenant with `seq > after_seq`, in
+    /// chain order (for archiving the whole chain).
+    pub async fn list_audit_all(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>> {
+        const OP: &str = "list_audit_all";
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(
+                "SELECT seq, at, tenant, principal, principal_kind, action, target, details, prev_hash, hash \
+                 FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(db(OP))?;
+            rows.iter().map(entry_from_row).collect()
+        })
+    }
+
     /// Walks the whole chain (all tenants) and reports the first broken link:
     /// an edited entry (hash mismatch), a deleted one (gap in `seq` or a
     /// `prev_hash` that does not link), reordered entries, or a deleted tail

@@ -8,11 +8,12 @@ use sqlx::types::Json;
 use vigil_model::{Alert, Effect, Timestamp};
 
 use crate::Store;
+use crate::aggregate::AggregateOps;
 use crate::changes::{ChangeOps, NewChange};
 use crate::error::{Result, db};
 use crate::row::RowExt;
 
-/// Alert rows per multi-row insert (13 binds each).
+/// Alert rows per multi-row insert (15 binds each).
 const ALERT_CHUNK: usize = 200;
 
 /// One detection step to persist atomically.
@@ -79,15 +80,18 @@ impl Store {
     /// `max(old, upto_seq)`.
     pub async fn commit_detections(&self, c: &DetectionCommit<'_>) -> Result<CommitStats> {
         const OP: &str = "commit_detections";
+        let window = self.alert_window();
         dispatch!(self, |pool, DB| {
             let mut tx = self.begin_write(pool, OP).await?;
             let mut inserted: HashSet<String> = HashSet::new();
-            for chunk in c.alerts.chunks(ALERT_CHUNK) {
+            // Aggregation and suppression decide which alerts open.
+            let plan = <DB as AggregateOps>::plan(tx.conn(), c.alerts, window, c.at).await?;
+            for chunk in plan.insert.chunks(ALERT_CHUNK) {
                 let mut qb = QueryBuilder::<DB>::new(
                     "INSERT INTO alerts (id, tenant, detector, rule_id, title, severity, created_at, \
-                     event_time, event_id, entities, tags, details, event) ",
+                     event_time, event_id, entities, tags, details, event, agg_key, last_seen) ",
                 );
-                qb.push_values(chunk, |mut b, a| {
+                qb.push_values(chunk, |mut b, (a, key)| {
                     b.push_bind(a.id.to_string())
                         .push_bind(a.tenant.to_string())
                         .push_bind(a.detector.as_str())
@@ -100,7 +104,9 @@ impl Store {
                         .push_bind(Json(&a.entities))
                         .push_bind(Json(&a.tags))
                         .push_bind(Json(&a.details))
-                        .push_bind(Json(&a.event));
+                        .push_bind(Json(&a.event))
+                        .push_bind(key.as_str())
+                        .push_bind(a.event_time.as_micros());
                 });
                 qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
                 let rows = qb
@@ -114,6 +120,7 @@ impl Store {
                 }
             }
 
+            <DB as AggregateOps>::apply(tx.conn(), &plan, c.at).await?;
             let mut payloads = Vec::with_capacity(inserted.len());
             let mut ids = Vec::with_capacity(inserted.len());
             let mut seen = HashSet::new();
@@ -136,6 +143,25 @@ impl Store {
                     at: c.at,
                 })
                 .collect();
+            // A folded alert updates its target (hits, last_seen).
+            let merged_payloads: Vec<serde_json::Value> = plan
+                .merged
+                .iter()
+                .map(|(a, target)| serde_json::json!({ "id": target, "folded": a.id.to_string(), "last_seen": a.event_time.to_rfc3339() }))
+                .collect();
+            changes.extend(
+                plan.merged
+                    .iter()
+                    .zip(&merged_payloads)
+                    .map(|((a, target), p)| NewChange {
+                        tenant: a.tenant,
+                        object_type: "alert",
+                        object_id: target,
+                        op: "update",
+                        payload: p,
+                        at: c.at,
+                    }),
+            );
             let default_tenant = c
                 .alerts
                 .first()

@@ -51,6 +51,8 @@ struct Inner {
     /// SQLite allows one writer at a time; writers in this process queue
     /// here instead of spinning on `busy_timeout`. Unused on PostgreSQL.
     write_lock: Arc<Mutex<()>>,
+    /// Alert aggregation window in µs; 0 = off.
+    alert_window: std::sync::atomic::AtomicI64,
 }
 
 /// The persistent store: a cheap-to-clone handle over a connection pool.
@@ -184,8 +186,24 @@ impl Store {
             inner: Arc::new(Inner {
                 pool,
                 write_lock: Arc::new(Mutex::new(())),
+                alert_window: std::sync::atomic::AtomicI64::new(0),
             }),
         }
+    }
+
+    /// Sets the alert aggregation window (µs) for this handle and its
+    /// clones; 0 turns aggregation off (the default). See
+    /// [`Store::commit_detections`].
+    pub fn set_alert_aggregation(&self, window_micros: i64) {
+        self.inner
+            .alert_window
+            .store(window_micros.max(0), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn alert_window(&self) -> i64 {
+        self.inner
+            .alert_window
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The engine behind this store.

@@ -73,6 +73,7 @@ macro_rules! impl_both {
     };
 }
 
+mod aggregate;
 mod alerts;
 mod attack;
 mod audit;
@@ -88,6 +89,7 @@ mod intel_read;
 mod jobs;
 mod migrate;
 pub mod migrations;
+mod respond;
 mod row;
 mod rules;
 mod secrets;
@@ -100,6 +102,7 @@ mod vuln;
 mod vuln_discovery;
 mod vuln_intel;
 
+pub use aggregate::{SuppressionMatch, SuppressionRecord};
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
 pub use blocklist::{BlocklistCandidate, BlocklistEntry};
@@ -117,6 +120,11 @@ pub use intel_read::IndicatorQuery;
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
+pub use respond::{
+    ACTIVE_RUN_STATUSES, EvidenceRecord, IncidentRecord, MAX_EVIDENCE_BYTES, NewIncident,
+    ObservableRecord, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit, RunLogRecord, RunRecord,
+    TASK_STATUSES, TRIAGE_STATES, TaskRecord, TimelineEntry, TriageRecord,
+};
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use sightings::{INTEL_OPS_MIGRATIONS, IndicatorSightings, SIGHTING_CHANGE, SightingsApplied};

@@ -69,12 +69,20 @@ pub const fn block_of(version: i64) -> i64 {
 }
 
 /// vigil-store's own migrations (block 1).
-pub const CORE: &[Migration] = &[Migration {
-    version: version(BLOCK_CORE, 1),
-    name: "core",
-    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_core.sql"),
-}];
+pub const CORE: &[Migration] = &[
+    Migration {
+        version: version(BLOCK_CORE, 1),
+        name: "core",
+        sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../migrations/postgres/0001_core.sql"),
+    },
+    Migration {
+        version: version(BLOCK_CORE, 2),
+        name: "alert_aggregation",
+        sqlite: include_str!("../migrations/sqlite/0002_alert_aggregation.sql"),
+        postgres: include_str!("../migrations/postgres/0002_alert_aggregation.sql"),
+    },
+];
 
 impl Migration {
     /// The SQL for `engine`.

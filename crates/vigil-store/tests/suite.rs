@@ -187,6 +187,7 @@ suite! {
         commit_detections_is_idempotent,
         checkpoint_is_monotonic_and_states_upsert,
         list_alerts_filters,
+        alerts_aggregate_and_suppress,
         list_alerts_keyset_pagination_has_no_dupes_or_skips,
         corrupt_rows_are_errors,
         tokens_create_find_verify_revoke,
@@ -209,6 +210,7 @@ suite! {
         intel_blocklist_entries_and_candidates,
         intel_query_indicators_filters_and_pages,
         taxii_collections_and_feeds,
+        respond_incidents_triage_and_runs,
     ],
     two: [
         two_servers_migrate_concurrently,

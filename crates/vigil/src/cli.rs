@@ -87,6 +87,16 @@ pub enum Command {
     /// Alerts.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Incidents: cases with NIST SP 800-61 phases, linked alerts, tasks, a
+    /// timeline, regulatory clocks (GDPR, HIPAA, NIS2) and MTTx metrics.
+    #[command(subcommand)]
+    Incidents(crate::commands::respond::IncidentsCommand),
+    /// SOAR playbooks (YAML): validate, upload, enable, run, dry-run.
+    #[command(subcommand)]
+    Playbooks(crate::commands::respond::PlaybooksCommand),
+    /// Playbook runs: list, show with the log, approve, deny, cancel.
+    #[command(subcommand)]
+    Runs(crate::commands::respond::RunsCommand),
     /// API tokens (admin, analyst, viewer, ingest, feed).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -297,6 +307,30 @@ pub struct IngestArgs {
 pub enum AlertsCommand {
     /// List alerts, newest first.
     List(AlertsListArgs),
+    /// Acknowledge alerts (someone is on them).
+    Ack(crate::commands::respond::AlertTriageArgs),
+    /// Escalate alerts (to an incident or a senior analyst).
+    Escalate(crate::commands::respond::AlertTriageArgs),
+    /// Close alerts.
+    Close(crate::commands::respond::AlertTriageArgs),
+    /// Mark alerts as false positives.
+    Fp(crate::commands::respond::AlertTriageArgs),
+    /// Suppress future alerts that match (rule glob, detector, host, user,
+    /// source or destination IP or CIDR, maximum severity), with a reason
+    /// and an optional expiry. Suppressed alerts are not opened; the
+    /// suppression counts them.
+    Suppress(crate::commands::respond::SuppressArgs),
+    /// List suppressions with their hit counts.
+    Suppressions {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Delete a suppression.
+    Unsuppress {
+        /// Suppression id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -354,6 +388,17 @@ pub enum AuditCommand {
     /// Check the hash chain; reports the first broken link. Exit code 1 if
     /// broken.
     Verify,
+    /// Export the whole chain (every tenant) as JSON lines — seq, time,
+    /// tenant, principal and its kind, action, target, details, previous
+    /// hash and hash — for archiving; the head hash goes to stderr.
+    Export {
+        /// Write to this file instead of stdout (with a progress bar).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        /// Only entries after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
     /// List audit entries.
     List {
         /// Output format.

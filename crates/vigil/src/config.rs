@@ -41,6 +41,10 @@ pub struct Config {
     /// Vulnerability management: `[vuln]` (EPSS threshold) and `[vuln.sla]`
     /// (days per SSVC decision).
     pub vuln: crate::commands::vuln::VulnSection,
+    /// Response: `[respond]` (playbook directories, runner interval),
+    /// `[respond.egress]` (where playbooks may send requests),
+    /// `[respond.smtp]`, and the regulatory clock rules.
+    pub respond: crate::commands::respond::RespondSection,
 }
 
 /// `[server]`.
@@ -97,6 +101,11 @@ pub struct DetectSection {
     pub rules: Vec<MatchRule>,
     /// Sigma rules and correlations (`[detect.sigma]`).
     pub sigma: SigmaSection,
+    /// Alert aggregation window in seconds: an alert of the same detector,
+    /// rule and entities (host, user, source and destination IP) as one
+    /// last seen within the window increments that alert's hit count and
+    /// last-seen time instead of opening a new alert. Default: 0 (off).
+    pub aggregate_secs: u64,
 }
 
 /// `[detect.sigma]`: the Sigma detector of `vigil serve` and `vigil ingest`.
@@ -157,6 +166,7 @@ impl Default for Config {
             detect: DetectSection::default(),
             listeners: ListenersSection::default(),
             vuln: crate::commands::vuln::VulnSection::default(),
+            respond: crate::commands::respond::RespondSection::default(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub fn migrations() -> Vec<Migration> {
     out.extend_from_slice(vigil_store::INTEL_OPS_MIGRATIONS);
     out.extend_from_slice(vigil_store::TAXII_MIGRATIONS);
     out.extend_from_slice(vigil_store::VULN_MIGRATIONS);
+    out.extend_from_slice(vigil_store::RESPOND_MIGRATIONS);
     out
 }
 
@@ -44,6 +45,10 @@ pub async fn open_store(cfg: &Config) -> Result<Store> {
         .migrate(&migrations())
         .await
         .context("cannot migrate the database schema")?;
+    let window = i64::try_from(cfg.detect.aggregate_secs)
+        .unwrap_or(i64::MAX / 1_000_000)
+        .saturating_mul(1_000_000);
+    store.set_alert_aggregation(window);
     Ok(store)
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod ingest;
 pub(crate) mod intel;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod respond;
 pub(crate) mod rules;
 pub(crate) mod taxii;
 pub(crate) mod tokens;
@@ -80,6 +81,22 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::list_feeds, feeds::put_feed))
         .routes(routes!(feeds::get_feed, feeds::delete_feed))
         .routes(routes!(feeds::sync_feed))
+        .routes(routes!(respond::list_incidents, respond::create_incident))
+        .routes(routes!(respond::get_incident, respond::patch_incident))
+        .routes(routes!(respond::add_note))
+        .routes(routes!(respond::add_task))
+        .routes(routes!(respond::patch_task))
+        .routes(routes!(respond::triage_alert))
+        .routes(routes!(
+            respond::list_suppressions,
+            respond::add_suppression
+        ))
+        .routes(routes!(respond::delete_suppression))
+        .routes(routes!(respond::list_playbooks, respond::upload_playbook))
+        .routes(routes!(respond::list_runs))
+        .routes(routes!(respond::get_run))
+        .routes(routes!(respond::decide_run))
+        .routes(routes!(respond::cancel_run))
         .routes(routes!(whoami::whoami))
         .routes(routes!(openapi::openapi_json))
         .merge(ingest)

@@ -120,6 +120,10 @@ impl TestApp {
             .migrate(vigil_store::TAXII_MIGRATIONS)
             .await
             .expect("migrate taxii");
+        store
+            .migrate(vigil_store::RESPOND_MIGRATIONS)
+            .await
+            .expect("migrate respond");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(

@@ -242,3 +242,135 @@ pub async fn corrupt_rows_are_errors(s: Store) {
         Err(Error::Corrupt { .. })
     ));
 }
+
+/// Aggregation folds repeats within the window into one alert (hits,
+/// last_seen), survives re-commits of the same alerts, and opens a new
+/// alert after the window; suppressions swallow matching alerts and count
+/// them. See: #7
+pub async fn alerts_aggregate_and_suppress(s: Store) {
+    use vigil_model::{AlertId, Principal};
+    use vigil_store::SuppressionMatch;
+    let mk = |n: usize, secs: i64, ip: &str| {
+        let mut a = alert(TenantId::DEFAULT, n, t(secs), Severity::High);
+        a.id = AlertId::derive("sigma", "ssh", &n.to_string());
+        a.detector = "sigma".into();
+        a.rule_id = "ssh-brute".into();
+        a.event_time = t(secs);
+        a.entities.source_ip = Some(ip.into());
+        a.entities.host = Some("bastion".into());
+        a.entities.user = None;
+        a.entities.destination_ip = None;
+        a
+    };
+    s.set_alert_aggregation(600 * 1_000_000);
+    let batch1 = vec![
+        mk(1, 1000, "198.51.100.7"),
+        mk(2, 1100, "198.51.100.7"),
+        mk(3, 1150, "203.0.113.9"),
+    ];
+    insert(&s, &batch1).await;
+    // Replayed after a crash: nothing new, nothing counted twice.
+    insert(&s, &batch1).await;
+    let batch2 = vec![mk(4, 1500, "198.51.100.7"), mk(5, 2200, "198.51.100.7")];
+    insert(&s, &batch2).await;
+    let all = s
+        .list_alerts(&AlertQuery {
+            limit: 100,
+            ..AlertQuery::default()
+        })
+        .await
+        .expect("list");
+    let ids: HashSet<String> = all.iter().map(|a| a.id.to_string()).collect();
+    assert_eq!(all.len(), 3, "one per (rule, entities, window): {ids:?}");
+    let hits = s
+        .alert_hits(&all.iter().map(|a| a.id).collect::<Vec<_>>())
+        .await
+        .expect("hits");
+    let first = hits.get(&batch1[0].id).copied().expect("first alert");
+    assert_eq!(
+        first,
+        (3, t(1500)),
+        "1000 + 1100 + 1500 folded; 2200 is past the 600 s window from 1500"
+    );
+    assert_eq!(hits.get(&batch2[1].id).copied(), Some((1, t(2200))));
+    assert_eq!(hits.get(&batch1[2].id).copied(), Some((1, t(1150))));
+
+    // Suppression: a matching alert is not opened; the suppression counts.
+    let by = Principal::system("test");
+    let m = SuppressionMatch {
+        rule: Some("ssh-*".into()),
+        source_ip: Some("192.0.2.0/24".into()),
+        ..SuppressionMatch::default()
+    };
+    let sup = s
+        .add_suppression(TenantId::DEFAULT, &m, "known scanner", None, &by, t(3000))
+        .await
+        .expect("add");
+    insert(
+        &s,
+        &[mk(6, 3001, "192.0.2.44"), mk(7, 3002, "198.51.100.99")],
+    )
+    .await;
+    insert(&s, &[mk(6, 3001, "192.0.2.44")]).await;
+    let list = s.list_suppressions(TenantId::DEFAULT).await.expect("list");
+    assert_eq!((list[0].id.as_str(), list[0].hits), (sup.id.as_str(), 1));
+    let all = s
+        .list_alerts(&AlertQuery {
+            limit: 100,
+            ..AlertQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 4, "the suppressed one is not opened");
+    // Expired and deleted suppressions no longer apply.
+    assert!(
+        s.delete_suppression(TenantId::DEFAULT, &sup.id, &by, t(3100))
+            .await
+            .expect("delete")
+    );
+    let m2 = SuppressionMatch {
+        host: Some("BASTION".into()),
+        ..SuppressionMatch::default()
+    };
+    s.add_suppression(
+        TenantId::DEFAULT,
+        &m2,
+        "maintenance",
+        Some(t(3200)),
+        &by,
+        t(3100),
+    )
+    .await
+    .expect("add");
+    s.commit_detections(&DetectionCommit {
+        consumer: "seed",
+        upto_seq: 0,
+        alerts: &[mk(8, 3300, "192.0.2.45")],
+        effects: &[],
+        states: &[],
+        at: t(3300),
+    })
+    .await
+    .expect("commit after expiry");
+    let all = s
+        .list_alerts(&AlertQuery {
+            limit: 100,
+            ..AlertQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 5, "expired suppression does not apply");
+    assert!(
+        s.add_suppression(
+            TenantId::DEFAULT,
+            &SuppressionMatch::default(),
+            "x",
+            None,
+            &by,
+            t(1)
+        )
+        .await
+        .is_err()
+    );
+    assert!(s.verify_audit().await.expect("verify").is_intact());
+}

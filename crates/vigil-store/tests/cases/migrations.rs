@@ -17,8 +17,8 @@ pub async fn migrations_are_idempotent_and_checksummed(s: Store) {
     s.migrate(&[EXT]).await.expect("with extra again");
     let applied = s.applied_migrations().await.expect("applied");
     let versions: Vec<i64> = applied.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [10001, 20001]);
-    assert_eq!(applied[1].checksum, EXT.checksum(s.engine()));
+    assert_eq!(versions, [10001, 10002, 20001]);
+    assert_eq!(applied[2].checksum, EXT.checksum(s.engine()));
     assert_eq!(
         s.raw_execute("INSERT INTO test_ext (id, note) VALUES (1, 'x')")
             .await
@@ -45,7 +45,7 @@ pub async fn migrations_are_idempotent_and_checksummed(s: Store) {
     s.migrate(&[])
         .await
         .expect("unknown applied version is only reported");
-    assert_eq!(s.applied_migrations().await.expect("applied").len(), 2);
+    assert_eq!(s.applied_migrations().await.expect("applied").len(), 3);
 
     let dup = Migration { name: "dup", ..EXT };
     assert!(matches!(
@@ -81,7 +81,7 @@ pub async fn failed_migration_applies_nothing(s: Store) {
         .collect();
     assert_eq!(
         versions,
-        [10001],
+        [10001, 10002],
         "one transaction: the good migration rolled back too"
     );
     assert!(
@@ -137,5 +137,5 @@ pub async fn two_servers_migrate_concurrently(a: Store, b: Store) {
         .iter()
         .map(|m| m.version)
         .collect();
-    assert_eq!(versions, [10001, 20001, 20002], "each applied once");
+    assert_eq!(versions, [10001, 10002, 20001, 20002], "each applied once");
 }

@@ -161,6 +161,9 @@ pub async fn audit(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
                 }
             }
         }
+        AuditCommand::Export { output, after } => {
+            export_audit(&store, output.as_deref(), after).await?
+        }
         AuditCommand::List {
             format,
             limit,
@@ -237,5 +240,56 @@ pub async fn secret(cfg: Config, cmd: SecretCommand) -> Result<ExitCode> {
         }
     }
     store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vigil audit export`: JSON lines, chain order, every tenant.
+async fn export_audit(
+    store: &vigil_store::Store,
+    output: Option<&std::path::Path>,
+    after: i64,
+) -> Result<ExitCode> {
+    use std::io::Write;
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let bar = match output {
+        Some(_) => indicatif::ProgressBar::new_spinner().with_message("exporting the audit chain"),
+        None => indicatif::ProgressBar::hidden(),
+    };
+    let mut last = after;
+    let mut n = 0u64;
+    let mut head = String::new();
+    loop {
+        let page = store.list_audit_all(last, 5000).await?;
+        let Some(tail) = page.last() else { break };
+        last = tail.seq;
+        for e in &page {
+            let line = serde_json::json!({
+                "seq": e.seq,
+                "at": e.at.to_rfc3339(),
+                "at_us": e.at.as_micros(),
+                "tenant": e.tenant.to_string(),
+                "principal": e.principal,
+                "principal_kind": e.principal_kind,
+                "action": e.action,
+                "target": e.target,
+                "details": e.details,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            });
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+            head.clone_from(&e.hash);
+        }
+        n += page.len() as u64;
+        bar.set_position(n);
+    }
+    out.flush()?;
+    bar.finish_and_clear();
+    eprintln!("exported {n} audit entries; last seq {last}, hash {head}");
     Ok(ExitCode::SUCCESS)
 }

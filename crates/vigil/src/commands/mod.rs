@@ -11,6 +11,7 @@ pub mod intel;
 pub mod intel_ops;
 mod intel_sink;
 mod listeners;
+pub mod respond;
 pub(crate) mod rules;
 mod scheduler;
 mod serve;
@@ -31,6 +32,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(a) => serve::run(cfg, a, cli.global.clone()).await,
         Command::Ingest(a) => ingest::run(cfg, a).await,
         Command::Alerts(a) => alerts::run(cfg, a).await,
+        Command::Incidents(c) => respond::incidents(cfg, c).await,
+        Command::Playbooks(c) => respond::playbooks(cfg, c).await,
+        Command::Runs(c) => respond::runs(cfg, c).await,
         Command::Token(t) => admin::token(cfg, t).await,
         Command::Audit(a) => admin::audit(cfg, a).await,
         Command::Secret(s) => admin::secret(cfg, s).await,

@@ -78,7 +78,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let owner = format!("{}:{}", hostname(), std::process::id());
     let env = scheduler::JobEnv {
-        key: Some(secret_key),
+        key: Some(secret_key.clone()),
         intel_changed: intel_changed.clone(),
     };
     let sched = tokio::spawn(scheduler::run(
@@ -86,6 +86,27 @@ pub async fn run(
         clock.clone(),
         owner,
         env,
+        stop_rx.clone(),
+    ));
+    // Playbooks: the configured directories into the store, then the
+    // runner (triggers from the change feed, schedules, due runs — which
+    // resumes every run a previous process left unfinished).
+    let loaded =
+        crate::commands::respond::sync_playbook_dirs(&store, &cfg.respond.playbooks, &by).await?;
+    if loaded > 0 {
+        println!("Playbooks: {loaded} new or changed version(s) loaded");
+    }
+    let runner = Arc::new(
+        crate::commands::respond::runner::Runner::new(
+            store.clone(),
+            clock.clone(),
+            &cfg.respond,
+            secret_key,
+        )
+        .context("cannot start the playbook runner")?,
+    );
+    let runner_task = tokio::spawn(runner.run_forever(
+        std::time::Duration::from_secs(cfg.respond.interval_secs.max(1)),
         stop_rx,
     ));
     // Intel sightings committed with the alerts, counted on the indicators;
@@ -103,6 +124,7 @@ pub async fn run(
         max_decompressed_bytes: cfg.server.max_decompressed_bytes,
         max_evtx_bytes: cfg.server.max_evtx_bytes,
         hec_ack: cfg.server.hec_ack,
+        clock_rules: cfg.respond.clock_rules(),
         ..ServerConfig::default()
     };
     let reloader = tokio::spawn(reload_on_sighup(
@@ -170,6 +192,7 @@ pub async fn run(
     let _ = sched.await;
     let _ = sightings_stop.send(true);
     let _ = sightings.await;
+    let _ = runner_task.await;
     reloader.abort();
     if let Some(d) = discovery {
         d.abort();

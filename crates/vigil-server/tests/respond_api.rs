@@ -1,0 +1,414 @@
+//! The response routes through the real router: an incident from an
+//! alert with its GDPR clock, NIST phase rules, notes and tasks, alert
+//! triage rules, suppressions, playbook upload with positioned errors, and
+//! an approval recorded against the run's revision. See: #7
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::TestApp;
+use serde_json::json;
+use vigil_model::{Clock, Role, TenantId};
+use vigil_respond::playbook::{self, Templates, run};
+
+async fn req(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    role: Role,
+    ct: &str,
+    body: &str,
+) -> common::Reply {
+    let r = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {}", app.token(role)))
+        .header("content-type", ct)
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    app.send(r).await
+}
+
+async fn json_req(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    role: Role,
+    body: &str,
+) -> common::Reply {
+    req(app, method, uri, role, "application/json", body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_triage_suppressions_playbooks_and_approvals() {
+    let app = TestApp::start().await;
+    // One alert from the root-user rule.
+    let r = app.ingest(common::ndjson(1, 1)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.wait_detected().await;
+    let alerts = app.get("/api/v1/alerts", Role::Viewer).await.json();
+    let alert_id = alerts["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // Triage: acknowledge, close, and only reopen (as acknowledged) after.
+    let r = json_req(
+        &app,
+        Method::POST,
+        &format!("/api/v1/alerts/{alert_id}/triage"),
+        Role::Analyst,
+        r#"{"state":"ack"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["state"], "acknowledged");
+    let r = json_req(
+        &app,
+        Method::POST,
+        &format!("/api/v1/alerts/{alert_id}/triage"),
+        Role::Analyst,
+        r#"{"state":"closed","reason":"benign"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["reason"], "benign");
+    let r = json_req(
+        &app,
+        Method::POST,
+        &format!("/api/v1/alerts/{alert_id}/triage"),
+        Role::Analyst,
+        r#"{"state":"escalated"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("reopened")
+    );
+
+    // An incident from the alert: severity from the alert, flag → GDPR clock.
+    let body = json!({"title": "Root activity", "alerts": [alert_id], "flags": ["personal_data"]})
+        .to_string();
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Role::Analyst,
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let inc = r.json();
+    assert_eq!(
+        (inc["number"].as_i64(), inc["severity"].as_str()),
+        (Some(1), Some("high"))
+    );
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Role::Analyst,
+        r#"{"title":"x","flags":["gdpr"]}"#,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown flag")
+    );
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents",
+        Role::Viewer,
+        r#"{"title":"x"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let d = app
+        .get("/api/v1/incidents/INC-1", Role::Viewer)
+        .await
+        .json();
+    assert_eq!(d["alerts"], json!([alert_id]));
+    assert_eq!(d["clocks"][0]["id"], "gdpr-art33");
+    assert_eq!(d["clocks"][0]["remaining_secs"], 72 * 3600);
+    assert_eq!(d["clocks"][0]["status"], "running");
+
+    // NIST phases: forward, not two back; clock done; note; task.
+    let r = json_req(
+        &app,
+        Method::PATCH,
+        "/api/v1/incidents/1",
+        Role::Analyst,
+        r#"{"status":"eradication","clocks_done":["gdpr-art33"]}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["contained_at"].is_string());
+    let r = json_req(
+        &app,
+        Method::PATCH,
+        "/api/v1/incidents/1",
+        Role::Analyst,
+        r#"{"status":"new"}"#,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("one phase at a time")
+    );
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/notes",
+        Role::Analyst,
+        r#"{"text":"reset the root password"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/tasks",
+        Role::Analyst,
+        r#"{"title":"Rotate keys"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let task = r.json()["id"].as_str().unwrap().to_owned();
+    let r = json_req(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/tasks/{task}"),
+        Role::Analyst,
+        r#"{"status":"done","assignee":"bob"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["status"], "done");
+    let d = app.get("/api/v1/incidents/1", Role::Viewer).await.json();
+    assert_eq!(d["clocks"][0]["status"], "met");
+    let kinds: Vec<&str> = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created", "alert", "status", "clock", "note", "task", "task"
+        ]
+    );
+    let list = app
+        .get("/api/v1/incidents?status=open", Role::Viewer)
+        .await
+        .json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let r = app
+        .get("/api/v1/incidents?status=bogus", Role::Viewer)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Suppressions.
+    let r = json_req(&app, Method::POST, "/api/v1/suppressions", Role::Analyst, r#"{"matcher":{"rule":"root-*","host":"web-1"},"reason":"admin host","expires_at":"2030-01-01T00:00:00Z"}"#).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sid = r.json()["id"].as_str().unwrap().to_owned();
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/suppressions",
+        Role::Analyst,
+        r#"{"matcher":{"colour":"red"},"reason":"x"}"#,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("matcher")
+    );
+    assert_eq!(
+        app.get("/api/v1/suppressions", Role::Viewer).await.json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/suppressions/{sid}"),
+            Some(app.token(Role::Analyst)),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+
+    // Playbooks: admins upload YAML; errors name the line.
+    let pb = "id: ask\nname: Ask first\ntrigger: {manual: {}}\nsteps:\n  - id: ok\n    approval: {roles: [admin], timeout: 1h}\n  - id: note\n    set: {x: 1}\n";
+    let r = req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks",
+        Role::Admin,
+        "application/yaml",
+        pb,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(
+        (r.json()["version"].as_i64(), r.json()["trigger"].as_str()),
+        (Some(1), Some("manual"))
+    );
+    let r = req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks",
+        Role::Analyst,
+        "application/yaml",
+        pb,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let bad = pb.replace("set: {x: 1}", "sett: {x: 1}");
+    let r = req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks",
+        Role::Admin,
+        "application/yaml",
+        &bad,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 7"),
+        "{}",
+        r.text()
+    );
+
+    // A run waiting for an admin's approval (as the runner leaves it): an
+    // analyst may not decide, an admin may; the run is then running for
+    // the runner to carry on; a stale second decision is refused.
+    let parsed = playbook::parse("ask", pb).unwrap();
+    let now = app.clock.now();
+    let mut st = run::start(&parsed, "run-1", "manual", json!({}), json!(null), now);
+    assert!(matches!(
+        run::next(&parsed, &Templates::new(), &mut st, now).unwrap(),
+        run::Next::WaitApproval(_)
+    ));
+    st.drain_log();
+    let rec = vigil_store::RunRecord {
+        id: "run-1".into(),
+        playbook_id: "ask".into(),
+        version: 1,
+        trigger_kind: "manual".into(),
+        trigger_id: "m1".into(),
+        status: st.status.as_str().into(),
+        state: serde_json::to_value(&st).unwrap(),
+        wake_at: None,
+        rev: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let system = vigil_model::Principal::system("test");
+    assert!(
+        app.store
+            .create_run(TenantId::DEFAULT, &rec, &[], &system, now)
+            .await
+            .unwrap()
+    );
+    let r = app.get("/api/v1/runs/run-1", Role::Viewer).await.json();
+    assert_eq!(r["run"]["status"], "waiting_approval");
+    assert_eq!(r["run"]["waiting"]["step"], "ok");
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/runs/run-1/decision",
+        Role::Analyst,
+        r#"{"approve":true}"#,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("may not decide"),
+        "{}",
+        r.text()
+    );
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/runs/run-1/decision",
+        Role::Admin,
+        r#"{"approve":true,"comment":"go"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "running");
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/runs/run-1/decision",
+        Role::Admin,
+        r#"{"approve":true}"#,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not waiting")
+    );
+    let log = app.get("/api/v1/runs/run-1", Role::Viewer).await.json()["log"].clone();
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "approved"),
+        "{log}"
+    );
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/runs/run-1/cancel",
+            Some(app.token(Role::Analyst)),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "cancelled");
+
+    // Everything above is in the audit chain with its principal.
+    let v = app.store.verify_audit().await.unwrap();
+    assert!(v.is_intact());
+    let entries = app
+        .store
+        .list_audit(TenantId::DEFAULT, 0, 1000)
+        .await
+        .unwrap();
+    for action in [
+        "alert.update",
+        "incident.create",
+        "incident.update",
+        "incident.note",
+        "suppression.create",
+        "suppression.delete",
+        "playbook.upload",
+        "run.approve",
+        "run.cancel",
+    ] {
+        assert!(
+            entries.iter().any(|e| e.action == action),
+            "{action} not audited"
+        );
+    }
+    app.stop().await;
+}
