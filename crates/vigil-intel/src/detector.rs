@@ -99,7 +99,14 @@ impl Detector for IntelDetector {
             ctx.effect(Effect {
                 kind: "intel.sighting".into(),
                 key: format!("{}:{}", ind.kind, ind.value),
-                payload: json!({"event_id": event.id.to_string(), "at": event.time.unwrap_or(event.received_at), "field": field}),
+                payload: json!({
+                    "type": ind.kind.as_str(),
+                    "value": ind.value,
+                    "tenant": event.tenant.to_string(),
+                    "event_id": event.id.to_string(),
+                    "at": event.time.unwrap_or(event.received_at),
+                    "field": field,
+                }),
             });
         }
     }
@@ -153,5 +160,8 @@ mod tests {
         assert_eq!(a.details["indicator"]["feeds"][0]["feed"], "unit42");
         assert_eq!(a.details["field"], "dns.question.name");
         assert_eq!(effects[0].kind, "intel.sighting");
+        assert_eq!(effects[0].payload["type"], "domain");
+        assert_eq!(effects[0].payload["value"], "evil.example");
+        assert_eq!(effects[0].payload["at"], "1970-01-01T00:00:09.000000Z");
     }
 }

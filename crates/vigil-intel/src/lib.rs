@@ -48,11 +48,14 @@ mod gz;
 mod hash;
 
 pub mod attack;
+pub mod blocklist;
 pub mod decay;
 pub mod detector;
+pub mod export;
 pub mod index;
 pub mod indicator;
 pub mod list;
+pub mod lookup;
 pub mod matcher;
 pub mod misp;
 pub mod normalize;

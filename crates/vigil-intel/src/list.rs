@@ -83,6 +83,48 @@ impl ListFormat {
     }
 }
 
+impl ListFormat {
+    /// A CSV format from an abuse.ch-style column mapping: comma-separated
+    /// `key=N` (0-based column) pairs for `value`, `type`, `first_seen`,
+    /// `tags` and `related`; `type=NAME` (not a number) fixes the type of
+    /// every value (`type=ip`, `type=sha256`). Example (URLhaus CSV):
+    /// `value=2,first_seen=1,tags=6,related=5`.
+    pub fn from_columns(spec: &str) -> Result<Self> {
+        let mut f = Self::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((k, v)) = part.split_once('=') else {
+                return Err(Error::Config(format!(
+                    "column mapping {part:?}: expected key=column"
+                )));
+            };
+            let (k, v) = (k.trim(), v.trim());
+            let col = || {
+                v.parse::<usize>().map_err(|_| {
+                    Error::Config(format!(
+                        "column mapping {part:?}: {v:?} is not a column number"
+                    ))
+                })
+            };
+            match k {
+                "value" => f.value_column = col()?,
+                "type" => match v.parse::<usize>() {
+                    Ok(c) => f.type_column = Some(c),
+                    Err(_) => f.kind = Some(v.parse()?),
+                },
+                "first_seen" => f.first_seen_column = Some(col()?),
+                "tags" => f.tags_column = Some(col()?),
+                "related" => f.related_column = Some(col()?),
+                other => {
+                    return Err(Error::Config(format!(
+                        "column mapping: unknown key {other:?} (value, type, first_seen, tags, related)"
+                    )));
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
 /// Longest line accepted (bytes); longer lines are reported and skipped.
 pub const MAX_LINE: usize = 64 * 1024;
 
@@ -210,6 +252,38 @@ pub fn parse_list(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn column_mapping() {
+        let f = ListFormat::from_columns("value=1, type=ip, first_seen=0").expect("spec");
+        assert_eq!(
+            (f.value_column, f.kind, f.first_seen_column),
+            (1, Some(IndicatorType::Ipv4), Some(0))
+        );
+        let f = ListFormat::from_columns("value=2,type=3,tags=6,related=5").expect("spec");
+        assert_eq!(
+            (f.type_column, f.tags_column, f.related_column),
+            (Some(3), Some(6), Some(5))
+        );
+        let (inds, r) = parse_list(
+            b"# first_seen,ip\n2024-05-01 10:00:00,198.51.100[.]7\nbad,not-an-ip\n",
+            "feodo",
+            &ListFormat::from_columns("value=1,type=ip,first_seen=0").expect("spec"),
+            &ImportOptions::default(),
+        )
+        .expect("list");
+        assert_eq!(inds.len(), 1);
+        assert_eq!(inds[0].value, "198.51.100.7");
+        assert_eq!(
+            inds[0].first_seen,
+            Timestamp::parse_rfc3339("2024-05-01T10:00:00Z")
+        );
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].id, "line 3");
+        for bad in ["value", "value=x", "colour=1", "type=bogus"] {
+            assert!(ListFormat::from_columns(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

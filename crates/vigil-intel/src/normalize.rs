@@ -367,7 +367,8 @@ pub fn guess_type(raw: &str) -> Option<IndicatorType> {
         return Some(T::Cve);
     }
     let l = v.to_ascii_lowercase();
-    if l.starts_with("hk") || l.starts_with("\\registry\\") {
+    // A hive prefix alone is not enough: `hkbank.com` is a domain.
+    if (l.starts_with("hk") && l.contains('\\')) || l.starts_with("\\registry\\") {
         return Some(T::RegistryKey);
     }
     if v.contains('@') && !v.contains('/') {
@@ -466,6 +467,9 @@ mod tests {
         assert_eq!(guess_type("evil[.]com"), Some(T::Domain));
         assert_eq!(guess_type("hxxp://e.com/x"), Some(T::Url));
         assert_eq!(guess_type("nothing"), None);
+        // A domain starting with a hive prefix is still a domain (#5).
+        assert_eq!(guess_type("hkbank.com"), Some(T::Domain));
+        assert_eq!(guess_type(r"HKLM\Software\Run"), Some(T::RegistryKey));
         assert_eq!(url_host("https://u:p@Evil.com:8443/x"), Some("Evil.com"));
     }
 }

@@ -8,10 +8,12 @@
 //! middleware and by the tests.
 #![warn(missing_docs)]
 
+pub mod attack;
 mod auth;
 mod dto;
 mod error;
 pub mod incidents;
+pub mod intel;
 mod openapi;
 mod roles;
 mod routes;

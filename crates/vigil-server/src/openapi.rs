@@ -34,6 +34,8 @@ use crate::state::ServerConfig;
         (name = "changes", description = "The change feed"),
         (name = "rules", description = "Sigma rules: enabled state, overrides, uploads"),
         (name = "vulnerabilities", description = "Assets, findings and vulnerability records"),
+        (name = "intel", description = "Threat intelligence: indicators, lookup, import, export, blocklists"),
+        (name = "attack", description = "MITRE ATT&CK knowledge"),
         (name = "feeds", description = "Configured threat-intelligence feeds and their health"),
         (name = "taxii", description = "TAXII 2.1 server (TAXII error messages, not problem details)"),
         (name = "auth", description = "The caller"),

@@ -52,6 +52,8 @@ const INGESTERS: &[Role] = &[Role::Admin, Role::Ingest];
 const ADMINS: &[Role] = &[Role::Admin];
 const ANALYSTS: &[Role] = &[Role::Admin, Role::Analyst];
 const ANY_ROLE: &[Role] = &Role::ALL;
+/// Readers plus machines that fetch blocklists and exports.
+const FEED_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
 /// TAXII readers: the reading roles and `feed` (TAXII clients, fetchers).
 const TAXII_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
 
@@ -120,6 +122,16 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::GET, "/api/v1/findings/{id}", READERS),
     api(Method::PATCH, "/api/v1/findings/{id}", ANALYSTS),
     api(Method::GET, "/api/v1/vulnerabilities/{id}", READERS),
+    api(Method::GET, "/api/v1/intel/indicators", READERS),
+    api(Method::GET, "/api/v1/intel/indicators/{id}", READERS),
+    api(Method::GET, "/api/v1/intel/lookup", READERS),
+    api(Method::GET, "/api/v1/intel/export", FEED_READERS),
+    api(Method::POST, "/api/v1/intel/import", ANALYSTS),
+    api(Method::GET, "/api/v1/blocklists/{list}", FEED_READERS),
+    api(Method::GET, "/api/v1/blocklist-entries", READERS),
+    api(Method::POST, "/api/v1/blocklist-entries", ANALYSTS),
+    api(Method::DELETE, "/api/v1/blocklist-entries/{id}", ANALYSTS),
+    api(Method::GET, "/api/v1/attack/techniques/{id}", READERS),
     api(Method::GET, "/api/v1/intel/feeds", READERS),
     api(Method::POST, "/api/v1/intel/feeds", ADMINS),
     api(Method::GET, "/api/v1/intel/feeds/{name}", READERS),
@@ -217,6 +229,14 @@ mod tests {
         check(Method::GET, "/api/v1/changes", Role::Analyst, true);
         check(Method::GET, "/api/v1/changes", Role::Viewer, false);
         check(Method::GET, "/api/v1/whoami", Role::Feed, true);
+        check(Method::GET, "/api/v1/blocklists/{list}", Role::Feed, true);
+        check(Method::GET, "/api/v1/intel/indicators", Role::Feed, false);
+        check(
+            Method::POST,
+            "/api/v1/blocklist-entries",
+            Role::Viewer,
+            false,
+        );
         assert!(rule_for(&Method::PUT, "/api/v1/alerts").is_none());
     }
 

@@ -149,6 +149,40 @@ fn case(rule: &RouteRule) -> Case {
             "/api/v1/vulnerabilities/CVE-0000-0000",
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/intel/indicators") => get("/api/v1/intel/indicators", StatusCode::OK),
+        ("GET", "/api/v1/intel/indicators/{id}") => get(
+            "/api/v1/intel/indicators/ipv4:192.0.2.1",
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/api/v1/intel/lookup") => {
+            get("/api/v1/intel/lookup?value=192.0.2.1", StatusCode::OK)
+        }
+        ("GET", "/api/v1/intel/export") => get("/api/v1/intel/export", StatusCode::OK),
+        // An empty bundle: imported (nothing), audited.
+        ("POST", "/api/v1/intel/import") => Case {
+            uri: "/api/v1/intel/import?feed=matrix".into(),
+            body: br#"{"type":"bundle","id":"bundle--6d1b3c0e-1f1a-4e4e-9d4e-000000000009","objects":[]}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::OK,
+        },
+        ("GET", "/api/v1/blocklists/{list}") => {
+            get("/api/v1/blocklists/ips.txt", StatusCode::OK)
+        }
+        ("GET", "/api/v1/blocklist-entries") => get("/api/v1/blocklist-entries", StatusCode::OK),
+        // An invalid ttl: refused after authorization, nothing stored.
+        ("POST", "/api/v1/blocklist-entries") => Case {
+            uri: "/api/v1/blocklist-entries".into(),
+            body: br#"{"value":"192.0.2.1","reason":"matrix","ttl":"5y"}"#.to_vec(),
+            content_type: Some("application/json"),
+            allowed: StatusCode::BAD_REQUEST,
+        },
+        ("DELETE", "/api/v1/blocklist-entries/{id}") => get(
+            "/api/v1/blocklist-entries/ipv4:192.0.2.1",
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/api/v1/attack/techniques/{id}") => {
+            get("/api/v1/attack/techniques/T0000", StatusCode::NOT_FOUND)
+        }
         ("GET", "/api/v1/intel/feeds") => get("/api/v1/intel/feeds", StatusCode::OK),
         // Invalid interval: refused after authorization, nothing stored.
         ("POST", "/api/v1/intel/feeds") => Case {

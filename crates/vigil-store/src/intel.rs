@@ -138,7 +138,7 @@ pub struct FeedRecord {
     pub errors: i64,
 }
 
-const IND_COLUMNS: &str = "kind, value, confidence, tlp, valid_from, valid_until, labels, \
+pub(crate) const IND_COLUMNS: &str = "kind, value, confidence, tlp, valid_from, valid_until, labels, \
      techniques, related, markings, kill_chain, provenance, first_seen, last_seen, \
      feed_sightings, sightings, last_sighting, created_at, updated_at";
 
@@ -146,7 +146,7 @@ fn strings(table: &'static str, col: &str, v: serde_json::Value) -> Result<Vec<S
     serde_json::from_value(v).map_err(|e| corrupt(table, format!("column {col}: {e}")))
 }
 
-fn indicator_from_row(r: &impl RowExt) -> Result<IndicatorRecord> {
+pub(crate) fn indicator_from_row(r: &impl RowExt) -> Result<IndicatorRecord> {
     const T: &str = "intel_indicators";
     let confidence = u8::try_from(r.small(T, "confidence")?)
         .map_err(|e| corrupt(T, format!("column confidence: {e}")))?;

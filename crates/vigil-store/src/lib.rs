@@ -75,7 +75,9 @@ macro_rules! impl_both {
 
 mod aggregate;
 mod alerts;
+mod attack;
 mod audit;
+mod blocklist;
 mod changes;
 mod detections;
 mod engine;
@@ -83,6 +85,7 @@ mod error;
 mod events;
 mod feeds;
 mod intel;
+mod intel_read;
 mod jobs;
 mod migrate;
 pub mod migrations;
@@ -90,6 +93,7 @@ mod respond;
 mod row;
 mod rules;
 mod secrets;
+mod sightings;
 mod taxii;
 mod tenants;
 pub mod token;
@@ -101,6 +105,7 @@ mod vuln_intel;
 pub use aggregate::{SuppressionMatch, SuppressionRecord};
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
+pub use blocklist::{BlocklistCandidate, BlocklistEntry};
 pub use changes::Change;
 pub use detections::{CommitStats, DetectionCommit};
 pub use engine::{Engine, Store};
@@ -111,6 +116,7 @@ pub use feeds::{
     feed_job_name,
 };
 pub use intel::{FeedRecord, INTEL_MIGRATIONS, IndicatorRecord, StixObjectRecord, UpsertStats};
+pub use intel_read::IndicatorQuery;
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
@@ -121,6 +127,7 @@ pub use respond::{
 };
 pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
+pub use sightings::{INTEL_OPS_MIGRATIONS, IndicatorSightings, SIGHTING_CHANGE, SightingsApplied};
 pub use taxii::{
     TAXII_MIGRATIONS, TaxiiCursor, TaxiiQuery, TaxiiRow, TaxiiStatusRecord, VersionFilter,
 };

@@ -151,6 +151,9 @@ pub enum Command {
     /// Threat intelligence: import STIX/MISP/CSV, list and search indicators.
     #[command(subcommand)]
     Intel(crate::commands::intel::IntelCommand),
+    /// MITRE ATT&CK knowledge: import bundles, show techniques.
+    #[command(subcommand)]
+    Attack(crate::commands::attack::AttackCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,6 +17,7 @@ pub fn migrations() -> Vec<Migration> {
     let mut out = Vec::new();
     out.extend_from_slice(vigil_store::SIGMA_MIGRATIONS);
     out.extend_from_slice(vigil_store::INTEL_MIGRATIONS);
+    out.extend_from_slice(vigil_store::INTEL_OPS_MIGRATIONS);
     out.extend_from_slice(vigil_store::TAXII_MIGRATIONS);
     out.extend_from_slice(vigil_store::VULN_MIGRATIONS);
     out.extend_from_slice(vigil_store::RESPOND_MIGRATIONS);

@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::state::{AppState, ServerConfig};
 
 pub(crate) mod alerts;
+pub(crate) mod attack;
 pub(crate) mod audit;
 pub(crate) mod changes;
 pub(crate) mod events;
@@ -17,6 +18,7 @@ pub(crate) mod feeds;
 pub(crate) mod health;
 pub(crate) mod hec;
 pub(crate) mod ingest;
+pub(crate) mod intel;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod respond;
@@ -45,6 +47,9 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
     let evtx = OpenApiRouter::default()
         .routes(routes!(evtx::ingest_evtx))
         .layer(DefaultBodyLimit::max(config.max_evtx_bytes));
+    let intel_import = OpenApiRouter::default()
+        .routes(routes!(intel::import))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -64,6 +69,15 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(vuln::list_findings))
         .routes(routes!(vuln::get_finding, vuln::patch_finding))
         .routes(routes!(vuln::get_vulnerability))
+        .routes(routes!(intel::list_indicators))
+        .routes(routes!(intel::get_indicator))
+        .routes(routes!(intel::lookup_value))
+        .routes(routes!(intel::export))
+        .merge(intel_import)
+        .routes(routes!(intel::blocklist))
+        .routes(routes!(intel::list_entries, intel::add_entry))
+        .routes(routes!(intel::remove_entry))
+        .routes(routes!(attack::get_technique))
         .routes(routes!(feeds::list_feeds, feeds::put_feed))
         .routes(routes!(feeds::get_feed, feeds::delete_feed))
         .routes(routes!(feeds::sync_feed))

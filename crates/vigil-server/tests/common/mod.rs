@@ -113,10 +113,9 @@ impl TestApp {
             .migrate(vigil_store::VULN_MIGRATIONS)
             .await
             .expect("migrate vuln");
-        store
-            .migrate(vigil_store::INTEL_MIGRATIONS)
-            .await
-            .expect("migrate intel");
+        let mut intel = vigil_store::INTEL_MIGRATIONS.to_vec();
+        intel.extend_from_slice(vigil_store::INTEL_OPS_MIGRATIONS);
+        store.migrate(&intel).await.expect("migrate intel");
         store
             .migrate(vigil_store::TAXII_MIGRATIONS)
             .await

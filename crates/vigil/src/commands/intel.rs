@@ -41,6 +41,19 @@ pub enum IntelCommand {
     List(ListArgs),
     /// Stored indicators whose value contains VALUE.
     Search(SearchArgs),
+    /// Look one value up (refanged, normalised): the stored indicators that
+    /// match it, with provenance, context and sightings. Exit code 1 when
+    /// none matches.
+    Lookup(crate::commands::intel_ops::lookup::LookupArgs),
+    /// Retro-match log files (EVTX, evtx-JSON, NDJSON, syslog; gzip ok)
+    /// against the stored indicators.
+    Match(crate::commands::intel_ops::retro::MatchArgs),
+    /// Export indicators as a STIX 2.1 bundle or CSV, filtered by type,
+    /// minimum confidence and TLP.
+    Export(crate::commands::intel_ops::export::ExportArgs),
+    /// Manual blocklist entries and the plain-text blocklists.
+    #[command(subcommand)]
+    Blocklist(crate::commands::intel_ops::blocklist::BlocklistCommand),
     /// Configured feeds (files, URLs, TAXII collections) synced on a
     /// schedule by `vigil serve`.
     #[command(subcommand)]
@@ -77,6 +90,18 @@ pub struct ImportArgs {
     /// indicators are not stored and are reported as suppressed.
     #[arg(long)]
     pub warninglists: Option<PathBuf>,
+    /// CSV column mapping (abuse.ch style), 0-based: `value=N`, `type=N`
+    /// or `type=NAME` (a fixed type: ip, domain, url, sha256, …),
+    /// `first_seen=N`, `tags=N`, `related=N`; e.g. Feodo Tracker's
+    /// `--columns value=1,type=ip,first_seen=0`. Implies `--format csv`.
+    #[arg(long, value_name = "MAPPING")]
+    pub columns: Option<String>,
+    /// CSV: the first non-comment line is a header.
+    #[arg(long)]
+    pub header: bool,
+    /// CSV field separator (a single character). By default `,`.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
     /// Report format: table or json.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -107,6 +132,10 @@ pub struct SearchArgs {
 pub async fn run(cfg: Config, cmd: IntelCommand) -> Result<ExitCode> {
     match cmd {
         IntelCommand::Import(a) => import(cfg, a).await,
+        IntelCommand::Lookup(a) => crate::commands::intel_ops::lookup::run(cfg, a).await,
+        IntelCommand::Match(a) => crate::commands::intel_ops::retro::run(cfg, a).await,
+        IntelCommand::Export(a) => crate::commands::intel_ops::export::run(cfg, a).await,
+        IntelCommand::Blocklist(c) => crate::commands::intel_ops::blocklist::run(cfg, c).await,
         IntelCommand::Feeds(c) => crate::commands::feeds::run(cfg, c).await,
         IntelCommand::List(a) => {
             let store = context::open_store(&cfg).await?;
@@ -181,12 +210,22 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
     }
     // Parsing is CPU work: off the async runtime.
     let feed = a.feed.clone();
-    let format = a.format;
     let quiet = a.quiet;
-    let (set, objects, mut report, files_read) =
-        tokio::task::spawn_blocking(move || parse_files(&files, feed.as_deref(), format, quiet))
-            .await
-            .context("import worker failed")?;
+    let csv = crate::commands::intel_ops::feed_dir::csv_format(
+        a.columns.as_deref(),
+        a.header,
+        a.delimiter,
+    )?;
+    let format = if csv.is_some() {
+        InputFormat::Csv
+    } else {
+        a.format
+    };
+    let (set, objects, mut report, files_read) = tokio::task::spawn_blocking(move || {
+        parse_files(&files, feed.as_deref(), format, csv.as_ref(), quiet)
+    })
+    .await
+    .context("import worker failed")?;
     report.errors.extend(errors);
     let mut set = set;
     let suppressed = lists.suppress(&mut set);
@@ -296,9 +335,9 @@ async fn record_feed(
     Ok(())
 }
 
-/// Every file under `paths` (directories recursively, sorted; hidden files
-/// and `*.md` skipped there).
-fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// Every file under `paths` (directories recursively, sorted; hidden files,
+/// `*.md` and licence/readme files skipped there).
+pub(crate) fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -318,7 +357,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     entries.sort();
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name.ends_with(".md") {
+        if name.starts_with('.')
+            || name.ends_with(".md")
+            || crate::commands::intel_ops::feed_dir::is_legal_file(name)
+        {
             continue;
         }
         if p.is_dir() {
@@ -334,8 +376,11 @@ fn parse_files(
     files: &[PathBuf],
     feed: Option<&str>,
     format: InputFormat,
+    csv: Option<&ListFormat>,
     quiet: bool,
 ) -> (IndicatorSet, Vec<StixObject>, ImportReport, usize) {
+    // MISP feed directories: events are read through their manifest.
+    let files = &crate::commands::intel_ops::feed_dir::without_feed_events(files);
     let bar = if quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -358,7 +403,7 @@ fn parse_files(
         });
         bar.set_message(f.display().to_string());
         let loc = f.display().to_string();
-        match parse_file(f, &source, format, &opts) {
+        match parse_file(f, &source, format, csv, &opts) {
             Ok((inds, objs, mut r)) => {
                 for e in &mut r.errors {
                     e.source = loc.clone();
@@ -387,9 +432,17 @@ fn parse_file(
     path: &Path,
     source: &str,
     format: InputFormat,
+    csv: Option<&ListFormat>,
     opts: &ImportOptions,
 ) -> Result<Parsed> {
+    if let Some(p) = crate::commands::intel_ops::feed_dir::parse_feed_file(path, source, opts)? {
+        return Ok(p);
+    }
     let bytes = std::fs::read(path).context("cannot read the file")?;
+    if let (InputFormat::Csv, Some(fmt)) = (format, csv) {
+        let (inds, r) = list::parse_list(&bytes, source, fmt, opts)?;
+        return Ok((inds, Vec::new(), r));
+    }
     parse_bytes(&bytes, source, format, opts)
 }
 
@@ -446,7 +499,7 @@ fn detect(bytes: &[u8], opts: &ImportOptions) -> Result<InputFormat> {
     }
 }
 
-fn to_record(i: &Indicator) -> IndicatorRecord {
+pub(crate) fn to_record(i: &Indicator) -> IndicatorRecord {
     IndicatorRecord {
         kind: i.kind.as_str().into(),
         value: i.value.clone(),
@@ -472,7 +525,7 @@ fn to_record(i: &Indicator) -> IndicatorRecord {
 
 /// The stored row as an indicator; `None` (logged) for a type this build
 /// does not know.
-fn from_record(r: &IndicatorRecord) -> Option<Indicator> {
+pub(crate) fn from_record(r: &IndicatorRecord) -> Option<Indicator> {
     let kind: IndicatorType = match r.kind.parse() {
         Ok(k) => k,
         Err(e) => {
@@ -501,7 +554,7 @@ fn from_record(r: &IndicatorRecord) -> Option<Indicator> {
     })
 }
 
-fn object_record(o: &StixObject) -> StixObjectRecord {
+pub(crate) fn object_record(o: &StixObject) -> StixObjectRecord {
     let relationship = (o.kind == "relationship").then(|| {
         (
             o.str("relationship_type").unwrap_or("").to_string(),

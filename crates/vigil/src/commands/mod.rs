@@ -2,11 +2,13 @@
 
 mod admin;
 mod alerts;
+pub mod attack;
 mod cvss;
 pub mod feeds;
 mod hunt;
 mod ingest;
 pub mod intel;
+pub mod intel_ops;
 mod intel_sink;
 mod listeners;
 pub mod respond;
@@ -45,6 +47,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules(r) => rules::run(cfg, r).await,
         Command::Hunt(a) => hunt::run(a).await,
         Command::Intel(c) => intel::run(cfg, c).await,
+        Command::Attack(c) => attack::run(cfg, c).await,
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)

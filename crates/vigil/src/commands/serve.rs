@@ -114,6 +114,14 @@ pub async fn run(
         std::time::Duration::from_secs(cfg.respond.interval_secs.max(1)),
         stop_rx,
     ));
+    // Intel sightings committed with the alerts, counted on the indicators;
+    // stopped after the pipeline drained, so its last ones count too.
+    let (sightings_stop, sightings_rx) = tokio::sync::watch::channel(false);
+    let sightings = tokio::spawn(crate::commands::intel_ops::sightings::run(
+        store.clone(),
+        clock.clone(),
+        sightings_rx,
+    ));
 
     let server_cfg = ServerConfig {
         max_event_bytes: cfg.server.max_event_bytes,
@@ -194,6 +202,8 @@ pub async fn run(
     let _ = stop_tx.send(true);
     tasks.shutdown().await.context("pipeline shutdown")?;
     let _ = sched.await;
+    let _ = sightings_stop.send(true);
+    let _ = sightings.await;
     let _ = runner_task.await;
     reloader.abort();
     if let Some(d) = discovery {

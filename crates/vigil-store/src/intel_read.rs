@@ -1,0 +1,146 @@
+//! Reading indicators for lookups, exports and the API (block 4): one by
+//! type + value, all of one type, and filtered pages.
+
+use vigil_model::{TenantId, Timestamp};
+
+use crate::Store;
+use crate::error::{Result, db};
+use crate::intel::{IND_COLUMNS, IndicatorRecord, indicator_from_row};
+
+/// Which indicators [`Store::query_indicators`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndicatorQuery {
+    /// Only these types (all when empty).
+    pub kinds: Vec<String>,
+    /// Only confidence ≥ this.
+    pub min_confidence: u8,
+    /// Only indicators valid at this time (valid_from reached, valid_until
+    /// not passed).
+    pub valid_at: Option<Timestamp>,
+    /// Only values containing this (case-insensitive for ASCII).
+    pub contains: Option<String>,
+    /// Only (type, value) after this key, for keyset pagination.
+    pub after: Option<(String, String)>,
+    /// At most this many (all when `None`).
+    pub limit: Option<u32>,
+}
+
+fn like_pattern(needle: &str) -> String {
+    let escaped: String = needle
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+impl Store {
+    /// One indicator by type and normalised value.
+    pub async fn get_indicator(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        value: &str,
+    ) -> Result<Option<IndicatorRecord>> {
+        const OP: &str = "get_indicator";
+        let sql = format!(
+            "SELECT {IND_COLUMNS} FROM intel_indicators WHERE tenant = $1 AND kind = $2 \
+             AND value = $3"
+        );
+        dispatch!(self, |pool, DB| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.to_string())
+                .bind(kind)
+                .bind(value)
+                .fetch_optional(pool)
+                .await
+                .map_err(db(OP))?;
+            row.as_ref().map(indicator_from_row).transpose()
+        })
+    }
+
+    /// Every indicator of one type, by value.
+    pub async fn list_indicators_of(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+    ) -> Result<Vec<IndicatorRecord>> {
+        self.query_indicators(
+            tenant,
+            &IndicatorQuery {
+                kinds: vec![kind.to_string()],
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// Indicators matching `q`, by type and value.
+    pub async fn query_indicators(
+        &self,
+        tenant: TenantId,
+        q: &IndicatorQuery,
+    ) -> Result<Vec<IndicatorRecord>> {
+        const OP: &str = "query_indicators";
+        // Placeholders are numbered in order; every filter binds one value
+        // (or a fixed count) so the SQL stays a function of the filters set.
+        let mut sql = format!(
+            "SELECT {IND_COLUMNS} FROM intel_indicators WHERE tenant = $1 AND confidence >= $2"
+        );
+        let mut n = 2;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if !q.kinds.is_empty() {
+            let ps: Vec<String> = q.kinds.iter().map(|_| format!("${}", next())).collect();
+            sql.push_str(&format!(" AND kind IN ({})", ps.join(", ")));
+        }
+        if q.valid_at.is_some() {
+            let a = next();
+            sql.push_str(&format!(
+                " AND (valid_from IS NULL OR valid_from <= ${a}) \
+                 AND (valid_until IS NULL OR valid_until > ${a})"
+            ));
+        }
+        if q.contains.is_some() {
+            sql.push_str(&format!(" AND LOWER(value) LIKE ${} ESCAPE '\\'", next()));
+        }
+        if q.after.is_some() {
+            let (a, b) = (next(), next());
+            sql.push_str(&format!(
+                " AND (kind > ${a} OR (kind = ${a} AND value > ${b}))"
+            ));
+        }
+        sql.push_str(" ORDER BY kind, value");
+        if q.limit.is_some() {
+            sql.push_str(&format!(" LIMIT ${}", next()));
+        }
+        let pattern = q.contains.as_deref().map(like_pattern);
+        dispatch!(self, |pool, DB| {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.to_string())
+                .bind(i16::from(q.min_confidence));
+            for k in &q.kinds {
+                query = query.bind(k.as_str());
+            }
+            if let Some(t) = q.valid_at {
+                query = query.bind(t.as_micros());
+            }
+            if let Some(p) = &pattern {
+                query = query.bind(p.as_str());
+            }
+            if let Some((k, v)) = &q.after {
+                query = query.bind(k.as_str()).bind(v.as_str());
+            }
+            if let Some(l) = q.limit {
+                query = query.bind(i64::from(l));
+            }
+            let rows = query.fetch_all(pool).await.map_err(db(OP))?;
+            rows.iter().map(indicator_from_row).collect()
+        })
+    }
+}
