@@ -58,6 +58,8 @@ steps:
       timeout: 1h
   - id: done
     add_note: {{ text: "approved by {{{{ steps.ok.by }}}}" }}
+  - id: block
+    blocklist: {{ kind: ip, value: "{{{{ alert.entities.source_ip }}}}", ttl: 4s, reason: "INC-{{{{ steps.case.number }}}}" }}
 "#
     )
 }
@@ -299,6 +301,41 @@ async fn alert_to_incident_webhook_and_approval_survive_kill9() {
         r["status"] == "succeeded"
     })
     .await;
+    let blocked_at = Instant::now();
+    // The blocklist feed serves the attacker's address to a firewall (a
+    // feed token as the Basic password) until the TTL passes.
+    let (code, feed_token, err) = cli(
+        data.path(),
+        &cfg,
+        &[
+            "token", "create", "--role", "feed", "--name", "fw", "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let feed_token = feed_token.trim().to_string();
+    let ips = || async {
+        let r = client()
+            .get(s.url("/api/v1/blocklists/ips.txt"))
+            .basic_auth("firewall", Some(&feed_token))
+            .send()
+            .await
+            .expect("blocklist");
+        assert_eq!(r.status(), 200);
+        r.text().await.expect("text")
+    };
+    let served = ips().await;
+    assert!(
+        served.lines().any(|l| l.trim() == "198.51.100.23"),
+        "{served:?}; run: {:#}; list: {:?}",
+        run["log"],
+        cli(data.path(), &cfg, &["intel", "blocklist", "list"])
+    );
+    tokio::time::sleep(Duration::from_secs(5).saturating_sub(blocked_at.elapsed())).await;
+    let served = ips().await;
+    assert!(
+        !served.lines().any(|l| l.trim() == "198.51.100.23"),
+        "still served after the TTL: {served}"
+    );
     assert_eq!(log_events(&run, "ok"), ["waiting", "approved"]);
     assert_eq!(receiver.effects.lock().len(), 1, "still exactly one effect");
     assert_eq!(

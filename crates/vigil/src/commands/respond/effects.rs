@@ -336,12 +336,50 @@ impl Effects {
                 }
                 Outcome::Ok(serde_json::Value::Object(out))
             }
-            Effect::Blocklist { kind, value, .. } => err(
-                format!(
-                    "cannot add {kind} {value}: the blocklist service is not available in this build"
-                ),
-                false,
-            ),
+            Effect::Blocklist {
+                kind,
+                value,
+                ttl_secs,
+                reason,
+            } => {
+                // The same manual entries `vigil intel blocklist add` and the
+                // API write: served on the plain-text lists until the TTL.
+                let entry = vigil_server::intel::NewManualEntry {
+                    value,
+                    kind: None,
+                    reason,
+                    ttl_micros: Some(ttl_secs.saturating_mul(1_000_000)),
+                };
+                match vigil_server::intel::add_manual_entry(
+                    &self.store,
+                    tenant,
+                    &entry,
+                    who,
+                    self.clock.now(),
+                )
+                .await
+                {
+                    Ok((e, new)) => {
+                        let served = match e.kind.as_str() {
+                            "ipv4" | "ipv6" => "ip",
+                            "ipv4-cidr" | "ipv6-cidr" | "cidr" => "cidr",
+                            "domain" | "hostname" => "domain",
+                            "url" => "url",
+                            _ => "hash",
+                        };
+                        if served != kind && !(kind == "ip" && served == "cidr") {
+                            tracing::warn!(declared = %kind, stored = %e.kind, value = %e.value, "blocklist kind differs from the value's type");
+                        }
+                        Outcome::Ok(json!({
+                            "type": e.kind,
+                            "value": e.value,
+                            "expires_at": e.expires_at.map(|t| t.to_rfc3339()),
+                            "new": new,
+                        }))
+                    }
+                    Err(e) => err(format!("cannot block {value}: {e}"), false),
+                }
+            }
             Effect::Http(req) => self.http(tenant, req, key).await?,
             Effect::Email { to, .. } => match &self.smtp {
                 None => err(
