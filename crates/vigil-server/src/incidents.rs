@@ -180,3 +180,121 @@ pub fn apply(
     }
     Ok(lines)
 }
+
+/// What the indicator store holds for `value` (exact, case-insensitive):
+/// `{"value": …, "matches": [{type, value, confidence, tlp, labels, related}]}`.
+pub async fn intel_context(
+    store: &vigil_store::Store,
+    tenant: vigil_model::TenantId,
+    value: &str,
+) -> Result<serde_json::Value, vigil_store::Error> {
+    let v = value.trim();
+    let matches: Vec<_> = store
+        .search_indicators(tenant, v, 50)
+        .await?
+        .into_iter()
+        .filter(|i| i.value.eq_ignore_ascii_case(v))
+        .map(|i| {
+            serde_json::json!({ "type": i.kind, "value": i.value, "confidence": i.confidence,
+                "tlp": i.tlp, "labels": i.labels, "related": i.related })
+        })
+        .collect();
+    Ok(serde_json::json!({ "value": v, "matches": matches }))
+}
+
+/// Adds the template tasks of the incident's category (idempotent: each
+/// carries a key derived from the incident). Returns how many.
+pub async fn apply_task_templates(
+    store: &vigil_store::Store,
+    tenant: vigil_model::TenantId,
+    inc: &IncidentRecord,
+    templates: &std::collections::HashMap<String, Vec<String>>,
+    by: &vigil_model::Principal,
+    now: Timestamp,
+) -> Result<usize, vigil_store::Error> {
+    let Some(tasks) = inc
+        .category
+        .as_deref()
+        .and_then(|c| templates.iter().find(|(k, _)| k.eq_ignore_ascii_case(c)))
+        .map(|(_, v)| v)
+    else {
+        return Ok(0);
+    };
+    for (i, title) in tasks.iter().enumerate() {
+        let key = format!("{}:template:{i}", inc.id);
+        store
+            .add_task(tenant, &inc.id, title, "", Some(&key), by, now)
+            .await?;
+    }
+    Ok(tasks.len())
+}
+
+/// MTTD and MTTA over every alert, MTTC and MTTR over every incident not
+/// merged away, per severity and `period`.
+pub async fn response_metrics(
+    store: &vigil_store::Store,
+    tenant: vigil_model::TenantId,
+    period: vigil_respond::mttx::Period,
+) -> Result<Vec<vigil_respond::mttx::Row>, vigil_store::Error> {
+    use vigil_respond::mttx::{Metric, Sample};
+    use vigil_store::{AlertCursor, AlertQuery, SortOrder};
+    let mut samples = Vec::new();
+    let mut cursor: Option<AlertCursor> = None;
+    loop {
+        let q = AlertQuery {
+            tenant,
+            limit: 1000,
+            cursor,
+            order: SortOrder::Asc,
+            ..AlertQuery::default()
+        };
+        let page = store.list_alerts(&q).await?;
+        let Some(last) = page.last() else { break };
+        cursor = Some(AlertCursor::after(last));
+        let ids: Vec<_> = page.iter().map(|a| a.id).collect();
+        let triage = store.triage_of(tenant, &ids).await?;
+        for a in &page {
+            let sev = a.severity.as_str().to_string();
+            samples.push(Sample {
+                metric: Metric::Detect,
+                severity: sev.clone(),
+                start: a.event_time,
+                end: Some(a.created_at),
+            });
+            samples.push(Sample {
+                metric: Metric::Acknowledge,
+                severity: sev,
+                start: a.created_at,
+                end: triage.get(&a.id).and_then(|t| t.acked_at),
+            });
+        }
+        if page.len() < 1000 {
+            break;
+        }
+    }
+    let mut before = None;
+    loop {
+        let page = store.list_incidents(tenant, None, before, 1000).await?;
+        let Some(last) = page.last() else { break };
+        before = Some(last.number);
+        for i in page.iter().filter(|i| i.merged_into.is_none()) {
+            let sev = i.severity.as_str().to_string();
+            samples.push(Sample {
+                metric: Metric::Contain,
+                severity: sev.clone(),
+                start: i.created_at,
+                end: i.contained_at,
+            });
+            samples.push(Sample {
+                metric: Metric::Resolve,
+                severity: sev,
+                start: i.created_at,
+                end: i.closed_at,
+            });
+        }
+        if page.len() < 1000 {
+            break;
+        }
+    }
+    Ok(vigil_respond::mttx::report(&samples, period))
+}

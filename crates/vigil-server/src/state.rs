@@ -46,6 +46,8 @@ pub struct ServerConfig {
     /// Regulatory clock rules for incidents. By default, the built-in
     /// table (GDPR Art. 33, HIPAA, NIS2 Art. 23).
     pub clock_rules: Vec<vigil_respond::clocks::Rule>,
+    /// Task templates per incident category. By default, none.
+    pub task_templates: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +63,7 @@ impl Default for ServerConfig {
             hec_ack: true,
             hec_ack_channels: 10_000,
             clock_rules: vigil_respond::clocks::builtin_rules(),
+            task_templates: std::collections::HashMap::new(),
         }
     }
 }

@@ -224,6 +224,19 @@ fn case(rule: &RouteRule) -> Case {
             r#"{"title":"matrix"}"#,
             StatusCode::NOT_FOUND,
         ),
+        ("POST", "/api/v1/incidents/{id}/observables") => json_case(
+            "/api/v1/incidents/999999/observables",
+            r#"{"kind":"domain","value":"evil.example"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/api/v1/incidents/{id}/evidence") => Case {
+            uri: "/api/v1/incidents/999999/evidence?name=a.txt".into(),
+            body: b"evidence".to_vec(),
+            content_type: Some("text/plain"),
+            allowed: StatusCode::NOT_FOUND,
+        },
+        ("GET", "/api/v1/evidence/{id}") => get("/api/v1/evidence/no-such", StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/incident-metrics") => get("/api/v1/incident-metrics", StatusCode::OK),
         ("PATCH", "/api/v1/tasks/{id}") => json_case(
             "/api/v1/tasks/no-such-task",
             r#"{"status":"done"}"#,

@@ -214,6 +214,104 @@ async fn incidents_triage_suppressions_playbooks_and_approvals() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
+    // Observables (idempotent), evidence round trip, MTTx.
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/observables",
+        Role::Analyst,
+        r#"{"kind":"Domain","value":"evil.example"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (r.json()["kind"].as_str(), r.json()["added"].as_bool()),
+        (Some("domain"), Some(true))
+    );
+    assert_eq!(r.json()["intel"]["matches"], json!([]));
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/observables",
+        Role::Analyst,
+        r#"{"kind":"domain","value":"evil.example"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["added"], false);
+    let r = req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/evidence?name=auth.log",
+        Role::Analyst,
+        "text/plain",
+        "Failed password",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let ev = r.json();
+    assert_eq!(
+        ev["sha256"],
+        "c80b3f476858cbbe106d343b28ed256be340dd2146a0f8b07fb26f03acb8c7a7"
+    );
+    assert_eq!(ev["media_type"], "text/plain");
+    let r = app
+        .get(
+            &format!("/api/v1/evidence/{}", ev["id"].as_str().unwrap()),
+            Role::Viewer,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text(), "Failed password");
+    assert_eq!(
+        r.headers["x-content-sha256"],
+        ev["sha256"].as_str().unwrap()
+    );
+    assert!(
+        r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("auth.log")
+    );
+    let r = req(
+        &app,
+        Method::POST,
+        "/api/v1/incidents/1/evidence?name=../x",
+        Role::Analyst,
+        "text/plain",
+        "x",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let d = app.get("/api/v1/incidents/1", Role::Viewer).await.json();
+    assert_eq!(
+        (
+            d["observables"].as_array().unwrap().len(),
+            d["evidence"].as_array().unwrap().len()
+        ),
+        (1, 1)
+    );
+    let m = app
+        .get("/api/v1/incident-metrics?period=all", Role::Viewer)
+        .await
+        .json();
+    let mttc = m["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "mttc")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (mttc["count"].as_u64(), mttc["severity"].as_str()),
+        (Some(1), Some("high"))
+    );
+    assert_eq!(
+        app.get("/api/v1/incident-metrics?period=decade", Role::Viewer)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+
     // Suppressions.
     let r = json_req(&app, Method::POST, "/api/v1/suppressions", Role::Analyst, r#"{"matcher":{"rule":"root-*","host":"web-1"},"reason":"admin host","expires_at":"2030-01-01T00:00:00Z"}"#).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());

@@ -85,6 +85,14 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(respond::get_incident, respond::patch_incident))
         .routes(routes!(respond::add_note))
         .routes(routes!(respond::add_task))
+        .routes(routes!(respond::add_observable))
+        .merge(
+            OpenApiRouter::default()
+                .routes(routes!(respond::add_evidence))
+                .layer(DefaultBodyLimit::max(vigil_store::MAX_EVIDENCE_BYTES + 1)),
+        )
+        .routes(routes!(respond::get_evidence))
+        .routes(routes!(respond::incident_metrics))
         .routes(routes!(respond::patch_task))
         .routes(routes!(respond::triage_alert))
         .routes(routes!(

@@ -206,14 +206,22 @@ pub(crate) async fn create_incident(
         alerts,
         origin_key: None,
     };
+    let now = state.clock.now();
     let inc = state
         .timed(
             "create_incident",
-            state
-                .store
-                .create_incident(p.tenant, &new, &p, state.clock.now()),
+            state.store.create_incident(p.tenant, &new, &p, now),
         )
         .await?;
+    crate::incidents::apply_task_templates(
+        &state.store,
+        p.tenant,
+        &inc,
+        &state.config.task_templates,
+        &p,
+        now,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(IncidentDto::from(&inc))))
 }
 
@@ -1178,4 +1186,265 @@ pub(crate) async fn cancel_run(
     })
     .await?;
     Ok(Json(dto))
+}
+
+/// An observable to attach.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ObservableInput {
+    /// ipv4, ipv6, domain, url, email, md5, sha1, sha256, …
+    kind: String,
+    value: String,
+}
+
+/// An attached observable with what the indicator store knew.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ObservableDto {
+    kind: String,
+    value: String,
+    /// `{"value": …, "matches": [indicators]}`.
+    #[schema(value_type = Object)]
+    intel: serde_json::Value,
+    /// False when it was already attached.
+    added: bool,
+}
+
+/// Attaches an observable to an incident; it is looked up in the
+/// indicator store.
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/observables",
+    tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or number")),
+    request_body = ObservableInput,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The observable and its intel context", body = ObservableDto),
+        (status = 400, description = "Invalid observable", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn add_observable(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(o): ApiJson<ObservableInput>,
+) -> Result<Json<ObservableDto>, AppError> {
+    let kind = o.kind.trim().to_ascii_lowercase();
+    if kind.is_empty() || kind.len() > 64 {
+        return Err(AppError::bad_request("kind: 1-64 characters"));
+    }
+    let inc = find_incident(&state, p.tenant, &id).await?;
+    let intel = crate::incidents::intel_context(&state.store, p.tenant, &o.value).await?;
+    let added = state
+        .store
+        .add_observable(
+            p.tenant,
+            &inc.id,
+            &kind,
+            &o.value,
+            &intel,
+            &p,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(ObservableDto {
+        kind,
+        value: o.value.trim().to_string(),
+        intel,
+        added,
+    }))
+}
+
+/// Evidence upload parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvidenceQuery {
+    /// File name (no path separators).
+    name: String,
+}
+
+/// A stored attachment.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EvidenceDto {
+    id: String,
+    incident_id: String,
+    name: String,
+    media_type: String,
+    size: i64,
+    /// Hex SHA-256 of the content.
+    sha256: String,
+    added_at: String,
+    added_by: String,
+}
+
+impl From<vigil_store::EvidenceRecord> for EvidenceDto {
+    fn from(e: vigil_store::EvidenceRecord) -> Self {
+        Self {
+            id: e.id,
+            incident_id: e.incident_id,
+            name: e.name,
+            media_type: e.media_type,
+            size: e.size,
+            sha256: e.sha256,
+            added_at: e.added_at.to_rfc3339(),
+            added_by: e.added_by,
+        }
+    }
+}
+
+/// Attaches a file as evidence (the raw body; its Content-Type is kept;
+/// stored once per SHA-256, at most 64 MiB).
+#[utoipa::path(
+    post,
+    path = "/api/v1/incidents/{id}/evidence",
+    tag = "incidents",
+    params(("id" = String, Path, description = "Incident id or number"), EvidenceQuery),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 201, description = "The stored attachment", body = EvidenceDto),
+        (status = 400, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such incident", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than 64 MiB", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn add_evidence(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EvidenceQuery>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<EvidenceDto>), AppError> {
+    if body.len() > vigil_store::MAX_EVIDENCE_BYTES {
+        return Err(AppError::new(
+            crate::error::ErrorKind::PayloadTooLarge,
+            "evidence is limited to 64 MiB",
+        ));
+    }
+    let media_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let inc = find_incident(&state, p.tenant, &id).await?;
+    let rec = state
+        .store
+        .add_evidence(
+            p.tenant,
+            &inc.id,
+            &q.name,
+            &media_type,
+            &body,
+            &p,
+            state.clock.now(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(EvidenceDto::from(rec))))
+}
+
+/// Downloads an attachment (its SHA-256 is checked first).
+#[utoipa::path(
+    get,
+    path = "/api/v1/evidence/{id}",
+    tag = "incidents",
+    params(("id" = String, Path, description = "Evidence id")),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The content", content_type = "application/octet-stream"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such evidence", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn get_evidence(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let (rec, data) = state
+        .store
+        .get_evidence(p.tenant, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no evidence {id}")))?;
+    // Served as a download, never rendered: the stored type only names it.
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        rec.name.replace(['"', '\r', '\n'], "_")
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/octet-stream".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::HeaderName::from_static("x-content-sha256"),
+                rec.sha256,
+            ),
+        ],
+        data,
+    )
+        .into_response())
+}
+
+/// Metrics period.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MetricsQuery {
+    /// day, week (default), month or all.
+    period: Option<String>,
+}
+
+/// MTTx rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MetricsList {
+    /// Per metric (mttd, mtta, mttc, mttr), severity and period: count,
+    /// open, mean/median/p90 seconds.
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<serde_json::Value>,
+}
+
+/// Mean time to detect, acknowledge, contain and resolve, per severity and
+/// period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/incident-metrics",
+    tag = "incidents",
+    params(MetricsQuery),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The metrics", body = MetricsList),
+        (status = 400, description = "Invalid period", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn incident_metrics(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
+) -> Result<Json<MetricsList>, AppError> {
+    let period: vigil_respond::mttx::Period = q
+        .period
+        .as_deref()
+        .unwrap_or("week")
+        .parse()
+        .map_err(|e: vigil_respond::Error| AppError::bad_request(e.to_string()))?;
+    let rows = crate::incidents::response_metrics(&state.store, p.tenant, period).await?;
+    let items = rows
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
+    Ok(Json(MetricsList { items }))
 }

@@ -130,6 +130,7 @@ pub async fn run(
         max_evtx_bytes: cfg.server.max_evtx_bytes,
         hec_ack: cfg.server.hec_ack,
         clock_rules: cfg.respond.clock_rules(),
+        task_templates: cfg.respond.task_templates.clone(),
         ..ServerConfig::default()
     };
     // Listeners feed the running pipeline; they stop before it on shutdown.

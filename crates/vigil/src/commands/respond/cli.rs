@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde_json::json;
 use vigil_model::{AlertId, Principal, Severity, TenantId};
 use vigil_respond::clocks::{self, Facts};
-use vigil_respond::mttx::{self, Metric, Period, Sample};
+use vigil_respond::mttx::{self, Period};
 use vigil_respond::playbook::{self, Templates, run};
-use vigil_store::{AlertCursor, AlertQuery, IncidentRecord, NewIncident, SortOrder, Store};
+use vigil_store::{IncidentRecord, NewIncident, Store};
 
 use super::runner::{Runner, alert_json};
 use super::{IncidentsCommand, PlaybookRunArgs, PlaybooksCommand, RunsCommand};
@@ -599,14 +599,7 @@ async fn incidents_inner(
 
 /// The indicators the store holds for `value` (exact, case-insensitive).
 pub async fn intel_context(store: &Store, value: &str) -> Result<serde_json::Value> {
-    let v = value.trim();
-    let found = store.search_indicators(T, v, 50).await?;
-    let matches: Vec<_> = found
-        .into_iter()
-        .filter(|i| i.value.eq_ignore_ascii_case(v))
-        .map(|i| json!({ "type": i.kind, "value": i.value, "confidence": i.confidence, "tlp": i.tlp, "labels": i.labels, "related": i.related }))
-        .collect();
-    Ok(json!({ "value": v, "matches": matches }))
+    Ok(vigil_server::incidents::intel_context(store, T, value).await?)
 }
 
 /// Adds the category's template tasks to a new incident (idempotent).
@@ -616,25 +609,15 @@ pub async fn apply_task_templates(
     inc: &IncidentRecord,
     by: &Principal,
 ) -> Result<usize> {
-    let Some(cat) = inc.category.as_deref() else {
-        return Ok(0);
-    };
-    let Some(tasks) = cfg
-        .respond
-        .task_templates
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(cat))
-        .map(|(_, v)| v)
-    else {
-        return Ok(0);
-    };
-    for (i, title) in tasks.iter().enumerate() {
-        let key = format!("{}:template:{i}", inc.id);
-        store
-            .add_task(T, &inc.id, title, "", Some(&key), by, now())
-            .await?;
-    }
-    Ok(tasks.len())
+    Ok(vigil_server::incidents::apply_task_templates(
+        store,
+        T,
+        inc,
+        &cfg.respond.task_templates,
+        by,
+        now(),
+    )
+    .await?)
 }
 
 fn check_flags(cfg: &Config, flags: &[String]) -> Result<()> {
@@ -669,64 +652,8 @@ impl Row for MetricRow {
 
 /// MTTD/MTTA over every alert, MTTC/MTTR over every incident.
 async fn metrics(store: &Store, period: Period) -> Result<Vec<MetricRow>> {
-    let mut samples = Vec::new();
-    let mut cursor: Option<AlertCursor> = None;
-    loop {
-        let q = AlertQuery {
-            limit: 1000,
-            cursor,
-            order: SortOrder::Asc,
-            ..AlertQuery::default()
-        };
-        let page = store.list_alerts(&q).await?;
-        let Some(last) = page.last() else { break };
-        cursor = Some(AlertCursor::after(last));
-        let ids: Vec<AlertId> = page.iter().map(|a| a.id).collect();
-        let triage = store.triage_of(T, &ids).await?;
-        for a in &page {
-            let sev = a.severity.as_str().to_string();
-            samples.push(Sample {
-                metric: Metric::Detect,
-                severity: sev.clone(),
-                start: a.event_time,
-                end: Some(a.created_at),
-            });
-            samples.push(Sample {
-                metric: Metric::Acknowledge,
-                severity: sev,
-                start: a.created_at,
-                end: triage.get(&a.id).and_then(|t| t.acked_at),
-            });
-        }
-        if page.len() < 1000 {
-            break;
-        }
-    }
-    let mut before = None;
-    loop {
-        let page = store.list_incidents(T, None, before, 1000).await?;
-        let Some(last) = page.last() else { break };
-        before = Some(last.number);
-        for i in page.iter().filter(|i| i.merged_into.is_none()) {
-            let sev = i.severity.as_str().to_string();
-            samples.push(Sample {
-                metric: Metric::Contain,
-                severity: sev.clone(),
-                start: i.created_at,
-                end: i.contained_at,
-            });
-            samples.push(Sample {
-                metric: Metric::Resolve,
-                severity: sev,
-                start: i.created_at,
-                end: i.closed_at,
-            });
-        }
-        if page.len() < 1000 {
-            break;
-        }
-    }
-    Ok(mttx::report(&samples, period)
+    Ok(vigil_server::incidents::response_metrics(store, T, period)
+        .await?
         .into_iter()
         .map(MetricRow)
         .collect())

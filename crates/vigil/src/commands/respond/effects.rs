@@ -165,23 +165,15 @@ impl Effects {
                     .create_incident(tenant, &new, who, self.clock.now())
                     .await?;
                 // The category's template tasks, idempotent like the incident.
-                if let Some(tasks) = inc
-                    .category
-                    .as_deref()
-                    .and_then(|c| {
-                        self.task_templates
-                            .iter()
-                            .find(|(k, _)| k.eq_ignore_ascii_case(c))
-                    })
-                    .map(|(_, v)| v)
-                {
-                    for (i, title) in tasks.iter().enumerate() {
-                        let k = format!("{}:template:{i}", inc.id);
-                        self.store
-                            .add_task(tenant, &inc.id, title, "", Some(&k), who, self.clock.now())
-                            .await?;
-                    }
-                }
+                vigil_server::incidents::apply_task_templates(
+                    &self.store,
+                    tenant,
+                    &inc,
+                    &self.task_templates,
+                    who,
+                    self.clock.now(),
+                )
+                .await?;
                 Outcome::Ok(json!({ "id": inc.id, "number": inc.number, "title": inc.title }))
             }
             Effect::UpdateIncident {
