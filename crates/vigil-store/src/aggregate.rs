@@ -264,16 +264,6 @@ impl_both! {
                 if !seen.insert(id.clone()) {
                     continue;
                 }
-                let known = sqlx::query(
-                    "SELECT 1 AS x FROM alerts WHERE id = $1 UNION ALL SELECT 1 AS x FROM alert_merged WHERE id = $1",
-                )
-                .bind(&id)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db(OP))?;
-                if known.is_some() {
-                    continue;
-                }
                 if let std::collections::hash_map::Entry::Vacant(slot) = supp.entry(a.tenant) {
                     let rows = sqlx::query(
                         "SELECT id, matcher, reason, author, created_at, expires_at, hits, last_hit FROM suppressions \
@@ -292,6 +282,25 @@ impl_both! {
                         .map(|s| (s.id, s.matcher))
                         .collect();
                     slot.insert(list);
+                }
+                // Without aggregation or an active suppression nothing can
+                // fold this alert away: the insert's ON CONFLICT already
+                // skips ids stored before, so spare the per-alert lookup
+                // (the common case, and the hot path of every detection).
+                let tenant_suppressions = supp.get(&a.tenant).is_some_and(|l| !l.is_empty());
+                if window == 0 && !tenant_suppressions {
+                    plan.insert.push((a, agg_key(a)));
+                    continue;
+                }
+                let known = sqlx::query(
+                    "SELECT 1 AS x FROM alerts WHERE id = $1 UNION ALL SELECT 1 AS x FROM alert_merged WHERE id = $1",
+                )
+                .bind(&id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db(OP))?;
+                if known.is_some() {
+                    continue;
                 }
                 if let Some((sid, _)) = supp.get(&a.tenant).and_then(|l| l.iter().find(|(_, m)| m.matches(a))) {
                     plan.suppressed.push((a, sid.clone()));
