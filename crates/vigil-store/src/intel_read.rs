@@ -170,9 +170,9 @@ impl Store {
         }
         if q.after.is_some() {
             let (a, b) = (next(), next());
-            sql.push_str(&format!(
-                " AND (kind > ${a} OR (kind = ${a} AND value > ${b}))"
-            ));
+            // A row-value comparison: both engines walk the primary key
+            // (tenant, kind, value) from the cursor instead of scanning.
+            sql.push_str(&format!(" AND (kind, value) > (${a}, ${b})"));
         }
         sql.push_str(" ORDER BY kind, value");
         if q.limit.is_some() {
