@@ -1,6 +1,6 @@
 //! Carrying out playbook commands: effects inside Vigil (incidents, tasks,
 //! notes — idempotent by the step's key), enrichment lookups, and outbound
-//! HTTP through the egress guard.
+//! HTTP and SMTP (`mail`) through the egress guard.
 //!
 //! HTTP requests: the URL must pass the guard; the connection goes only to
 //! the addresses the guard cleared (resolved once, no second lookup that a
@@ -373,24 +373,63 @@ impl Effects {
                 }
             }
             Effect::Http(req) => self.http(tenant, req, key).await?,
-            Effect::Email { to, .. } => match &self.smtp {
-                None => err(
-                    format!(
-                        "cannot e-mail {}: no [respond.smtp] server is configured",
-                        to.join(", ")
-                    ),
-                    false,
+            Effect::Email { to, subject, text } => {
+                self.email(tenant, to, subject, text, key).await?
+            }
+        })
+    }
+
+    async fn email(
+        &self,
+        tenant: TenantId,
+        to: &[String],
+        subject: &str,
+        text: &str,
+        key: &str,
+    ) -> Result<Outcome> {
+        let Some(smtp) = &self.smtp else {
+            return Ok(err(
+                format!(
+                    "cannot e-mail {}: no [respond.smtp] server is configured",
+                    to.join(", ")
                 ),
-                Some(s) => err(
-                    format!(
-                        "cannot e-mail {}: SMTP delivery through {} is not implemented yet",
-                        to.join(", "),
-                        s.host
-                    ),
-                    false,
+                false,
+            ));
+        };
+        let guard = self.guard.clone();
+        let hosts = self.hosts.clone();
+        let (host, port) = (smtp.host.clone(), smtp.port());
+        let addrs = match tokio::task::spawn_blocking(move || {
+            guard.check_host(&host, port, hosts.as_ref())
+        })
+        .await?
+        {
+            Ok(a) => a,
+            Err(e) => return Ok(err(e.to_string(), false)),
+        };
+        let password = match &smtp.password_secret {
+            Some(name) => {
+                Some(String::from_utf8_lossy(&self.secret(tenant, name).await?).into_owned())
+            }
+            None => None,
+        };
+        let mail = super::mail::Mail {
+            to,
+            subject,
+            text,
+            key,
+        };
+        Ok(
+            match super::mail::send(smtp, &addrs, password, &mail).await {
+                Ok(reply) => Outcome::Ok(
+                    json!({ "to": to, "subject": subject, "relay": smtp.host, "reply": reply }),
+                ),
+                Err(e) => err(
+                    format!("cannot e-mail {}: {}", to.join(", "), e.message),
+                    e.retryable,
                 ),
             },
-        })
+        )
     }
 
     async fn http(&self, tenant: TenantId, req: &HttpRequest, key: &str) -> Result<Outcome> {
