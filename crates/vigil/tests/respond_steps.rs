@@ -361,3 +361,77 @@ async fn email_to_a_relay_off_the_allowlist_is_refused() {
     assert_eq!(*smtp.connections.lock(), 0, "the relay was contacted");
     assert!(smtp.messages.lock().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrich_attack_reads_the_imported_knowledge() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = data.path().join("vigil.toml");
+    std::fs::write(&cfg, "version = 1\n").expect("config");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/attack-mini.json"
+    );
+    let (code, out, err) = cli(data.path(), &cfg, &["attack", "import", "--quiet", fixture]);
+    assert_eq!(code, 0, "{out}{err}");
+    upload(
+        data.path(),
+        &cfg,
+        "ctx.yml",
+        r#"id: attack-ctx
+name: ATT&CK context
+trigger: {manual: {inputs: [technique]}}
+steps:
+  - id: ctx
+    enrich: { attack: "{{ inputs.technique }}" }
+  - id: keep
+    set: { tactic: "{{ steps.ctx.attack.tactics[0] }}", mitigations: "{{ steps.ctx.attack.mitigations | length }}" }
+  - id: unknown
+    enrich: { attack: "T9999" }
+"#,
+    );
+    let (code, out, err) = cli(
+        data.path(),
+        &cfg,
+        &[
+            "playbooks",
+            "run",
+            "attack-ctx",
+            "--input",
+            "technique=attack.t1059.001",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("succeeded"), "{out}{err}");
+    let run = last_run(data.path(), &cfg);
+    let a = &run["state"]["ctx"]["steps"]["ctx"]["attack"];
+    assert_eq!(a["found"], true, "{a:#}");
+    assert_eq!(a["id"], "T1059.001");
+    assert_eq!(a["name"], "PowerShell");
+    assert_eq!(a["tactics"], serde_json::json!(["Execution"]));
+    assert_eq!(a["tactic_ids"], serde_json::json!(["TA0002"]));
+    assert_eq!(a["parent"]["id"], "T1059");
+    assert_eq!(
+        a["mitigations"],
+        serde_json::json!([
+            {"id": "M1038", "name": "Execution Prevention"},
+            {"id": "M1042", "name": "Disable or Remove Feature or Program"}
+        ])
+    );
+    let d = a["description"].as_str().expect("description");
+    assert!(
+        d.starts_with(
+            "Adversaries may abuse PowerShell commands and scripts for execution. PowerShell is"
+        ),
+        "{d}"
+    );
+    assert!(
+        !d.contains("Citation") && d.ends_with('…') && d.chars().count() <= 401,
+        "{d}"
+    );
+    assert_eq!(a["url"], "https://attack.mitre.org/techniques/T1059/001/");
+    let vars = &run["state"]["ctx"]["vars"];
+    assert_eq!(vars["tactic"], "Execution", "{vars:#}");
+    assert_eq!(vars["mitigations"], 2, "{vars:#}");
+    let u = &run["state"]["ctx"]["steps"]["unknown"]["attack"];
+    assert_eq!(*u, serde_json::json!({"id": "T9999", "found": false}));
+}
