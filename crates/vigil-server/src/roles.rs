@@ -103,6 +103,7 @@ pub static ROUTES: &[RouteRule] = &[
     public(Method::GET, "/services/collector/health"),
     api(Method::GET, "/api/v1/alerts", READERS),
     api(Method::GET, "/api/v1/alerts/{id}", READERS),
+    api(Method::GET, "/api/v1/alerts/{id}/related", READERS),
     api(Method::GET, "/api/v1/events", READERS),
     api(Method::GET, "/api/v1/tokens", ADMINS),
     api(Method::POST, "/api/v1/tokens", ADMINS),

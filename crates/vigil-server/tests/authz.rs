@@ -87,6 +87,10 @@ fn case(rule: &RouteRule) -> Case {
             &format!("/api/v1/alerts/{RANDOM_ALERT}"),
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/alerts/{id}/related") => get(
+            &format!("/api/v1/alerts/{RANDOM_ALERT}/related"),
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/v1/events") => get("/api/v1/events", StatusCode::OK),
         ("GET", "/api/v1/tokens") => get("/api/v1/tokens", StatusCode::OK),
         ("POST", "/api/v1/tokens") => Case {

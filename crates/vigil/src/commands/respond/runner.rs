@@ -693,8 +693,8 @@ impl Runner {
         Ok(n)
     }
 
-    /// Background loop for `vigil serve`: triggers from the change feed,
-    /// schedules, and due runs, every `every` until `stop`.
+    /// Background loop for `vigil serve`: the alert entity index and
+    /// triggers from the change feed, schedules, and due runs, every `every` until `stop`.
     pub async fn run_forever(
         self: Arc<Self>,
         every: std::time::Duration,
@@ -708,6 +708,9 @@ impl Runner {
                     tracing::warn!(error = %e, "regulatory clocks");
                 }
                 last_clocks = Some(std::time::Instant::now());
+            }
+            if let Err(e) = self.store.catch_up_alert_entities(self.clock.now()).await {
+                tracing::warn!(error = %e, "alert entity index");
             }
             if let Err(e) = self.consume_changes().await {
                 tracing::warn!(error = %e, "playbook triggers");
