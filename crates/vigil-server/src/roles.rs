@@ -155,6 +155,7 @@ pub static ROUTES: &[RouteRule] = &[
     api(Method::DELETE, "/api/v1/suppressions/{id}", ANALYSTS),
     api(Method::GET, "/api/v1/playbooks", READERS),
     api(Method::POST, "/api/v1/playbooks", ADMINS),
+    api(Method::POST, "/api/v1/playbooks/{id}/runs", ANALYSTS),
     api(Method::GET, "/api/v1/runs", READERS),
     api(Method::GET, "/api/v1/runs/{id}", READERS),
     api(Method::POST, "/api/v1/runs/{id}/decision", ANALYSTS),

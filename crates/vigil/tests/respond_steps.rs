@@ -545,3 +545,101 @@ fn alerts_related_from_the_cli() {
     assert_ne!(code, 0);
     assert!(err.contains("no alert"), "{err}");
 }
+
+/// A run started through the API is driven by the server's runner like any
+/// other: it opens the incident, waits for the approval given through the
+/// API, then finishes. See: #7
+#[tokio::test(flavor = "multi_thread")]
+async fn api_manual_run_is_driven_by_the_server() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = data.path().join("vigil.toml");
+    std::fs::write(&cfg, "version = 1\n[respond]\ninterval_secs = 1\n").expect("config");
+    let s = common::Server::start(data.path(), Some(&cfg));
+    let token = s.token.clone().expect("admin token");
+    let http = common::client();
+    let r = http
+        .post(s.url("/api/v1/playbooks"))
+        .bearer_auth(&token)
+        .header("content-type", "application/yaml")
+        .body(
+            "id: triage-host\nname: Triage a host\ntrigger: {manual: {inputs: [host]}}\nsteps:\n  \
+             - id: case\n    create_incident: { title: \"Check {{ inputs.host }}\" }\n  \
+             - id: ok\n    approval: { timeout: 1h }\n  \
+             - id: note\n    add_note: { text: \"isolated {{ inputs.host }}\" }\n",
+        )
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let r = http
+        .post(s.url("/api/v1/playbooks/triage-host/runs"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "inputs": { "host": "web-7" } }))
+        .send()
+        .await
+        .expect("run");
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let wait = |want: &'static str| {
+        let (http, url, token) = (
+            http.clone(),
+            s.url(&format!("/api/v1/runs/{id}")),
+            token.clone(),
+        );
+        async move {
+            for _ in 0..300 {
+                let v: Value = http
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("get run")
+                    .json()
+                    .await
+                    .expect("json");
+                if v["run"]["status"] == want {
+                    return v;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("run never reached {want}");
+        }
+    };
+    wait("waiting_approval").await;
+    let r = http
+        .post(s.url(&format!("/api/v1/runs/{id}/decision")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "approve": true }))
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(r.status(), 200);
+    let done = wait("succeeded").await;
+    let events: Vec<&str> = done["log"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert!(
+        events.contains(&"approved") || events.iter().any(|e| e.contains("approv")),
+        "{done:#}"
+    );
+    let incidents: Value = http
+        .get(s.url("/api/v1/incidents"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("incidents")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        incidents["items"][0]["title"], "Check web-7",
+        "{incidents:#}"
+    );
+    s.stop();
+}

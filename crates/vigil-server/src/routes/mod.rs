@@ -102,6 +102,7 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(respond::delete_suppression))
         .routes(routes!(respond::list_playbooks, respond::upload_playbook))
+        .routes(routes!(respond::run_playbook))
         .routes(routes!(respond::list_runs))
         .routes(routes!(respond::get_run))
         .routes(routes!(respond::decide_run))
