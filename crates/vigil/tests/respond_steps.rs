@@ -38,6 +38,10 @@ struct Received {
 struct FakeSmtp {
     messages: Mutex<Vec<Received>>,
     connections: Mutex<usize>,
+    /// TLS from the first byte (SMTPS) instead of STARTTLS.
+    implicit_tls: bool,
+    /// Do not offer STARTTLS (a downgraded or plain-only relay).
+    no_starttls: bool,
 }
 
 async fn reply<S: AsyncWrite + Unpin>(io: &mut S, text: &str) -> std::io::Result<()> {
@@ -61,7 +65,7 @@ async fn dialog<S: AsyncRead + AsyncWrite + Unpin>(
         if upper.starts_with("EHLO ") {
             cur.ehlo.push(cmd[5..].to_string());
             let mut r = String::from("250-fake.test\r\n");
-            if !cur.tls {
+            if !cur.tls && !smtp.no_starttls {
                 r.push_str("250-STARTTLS\r\n");
             }
             r.push_str("250-AUTH PLAIN\r\n250 8BITMIME\r\n");
@@ -124,6 +128,14 @@ async fn session(
 ) -> std::io::Result<()> {
     *smtp.connections.lock() += 1;
     let mut cur = Received::default();
+    if smtp.implicit_tls {
+        let tls = acceptor.accept(tcp).await?;
+        cur.tls = true;
+        let mut io = BufReader::new(tls);
+        reply(&mut io, "220 fake.test ESMTP\r\n").await?;
+        dialog(&mut io, &mut cur, &smtp).await?;
+        return Ok(());
+    }
     let mut io = BufReader::new(tcp);
     reply(&mut io, "220 fake.test ESMTP\r\n").await?;
     if !dialog(&mut io, &mut cur, &smtp).await? {
@@ -222,6 +234,23 @@ fn step_event<'a>(run: &'a Value, step: &str, event: &str) -> Option<&'a Value> 
         .as_array()?
         .iter()
         .find(|e| e["step"] == step && e["event"] == event)
+}
+
+fn smtp_config(dir: &Path, port: u16, ca: &str, extra: &str) -> std::path::PathBuf {
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca).expect("ca");
+    let cfg = dir.join("vigil.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version = 1\n[respond.egress]\nallow = [\"127.0.0.1/32\"]\n\
+             [respond.egress.hosts]\n\"mail.test\" = [\"127.0.0.1\"]\n\
+             [respond.smtp]\nhost = \"mail.test\"\nport = {port}\n\
+             from = \"vigil@example.com\"\nca_file = {ca_file:?}\n{extra}"
+        ),
+    )
+    .expect("config");
+    cfg
 }
 
 const MAIL_PLAYBOOK: &str = r#"id: mailer
@@ -642,4 +671,85 @@ async fn api_manual_run_is_driven_by_the_server() {
         "{incidents:#}"
     );
     s.stop();
+}
+
+/// Implicit TLS (`tls = "tls"`) delivers; `starttls` against a relay that
+/// does not offer it is refused before anything is sent; credentials are
+/// never sent in plain text. See: #7
+#[tokio::test(flavor = "multi_thread")]
+async fn email_tls_modes() {
+    let playbook = format!("{MAIL_PLAYBOOK}    on_error: continue\n");
+    let run = |dir: &Path, cfg: &Path| {
+        let (code, out, err) = cli(
+            dir,
+            cfg,
+            &[
+                "playbooks",
+                "run",
+                "mailer",
+                "--input",
+                "host=h",
+                "--input",
+                "n=2",
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        last_run(dir, cfg)
+    };
+
+    // Implicit TLS.
+    let smtp = Arc::new(FakeSmtp {
+        implicit_tls: true,
+        ..FakeSmtp::default()
+    });
+    let (port, ca) = start_smtp(smtp.clone()).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = smtp_config(data.path(), port, &ca, "tls = \"tls\"\n");
+    upload(data.path(), &cfg, "mailer.yml", &playbook);
+    let r = run(data.path(), &cfg);
+    assert!(step_event(&r, "tell", "error").is_none(), "{r:#}");
+    let msgs = smtp.messages.lock().clone();
+    assert_eq!(msgs.len(), 1);
+    assert!(msgs[0].tls && msgs[0].auth.is_none());
+    assert!(msgs[0].data.contains("Subject: Incident 2 on h\r\n"));
+
+    // STARTTLS required, not offered.
+    let smtp = Arc::new(FakeSmtp {
+        no_starttls: true,
+        ..FakeSmtp::default()
+    });
+    let (port, ca) = start_smtp(smtp.clone()).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = smtp_config(data.path(), port, &ca, "tls = \"starttls\"\n");
+    upload(data.path(), &cfg, "mailer.yml", &playbook);
+    let r = run(data.path(), &cfg);
+    let e = step_event(&r, "tell", "error").unwrap_or_else(|| panic!("not refused: {r:#}"));
+    assert!(
+        e["message"].as_str().unwrap_or("").contains("STARTTLS"),
+        "{e}"
+    );
+    assert!(smtp.messages.lock().is_empty());
+
+    // Credentials over a plain connection: refused before connecting.
+    let smtp = Arc::new(FakeSmtp::default());
+    let (port, ca) = start_smtp(smtp.clone()).await;
+    let data = tempfile::tempdir().expect("tempdir");
+    let cfg = smtp_config(
+        data.path(),
+        port,
+        &ca,
+        "tls = \"none\"\nusername = \"vigil\"\npassword_secret = \"smtp-pass\"\n",
+    );
+    set_secret(data.path(), &cfg, "smtp-pass", "p4ss");
+    upload(data.path(), &cfg, "mailer.yml", &playbook);
+    let r = run(data.path(), &cfg);
+    let e = step_event(&r, "tell", "error").unwrap_or_else(|| panic!("not refused: {r:#}"));
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("never sent over a plain connection"),
+        "{e}"
+    );
+    assert_eq!(*smtp.connections.lock(), 0);
 }
