@@ -31,6 +31,9 @@ pub struct LayerSpec {
     pub domain: String,
     /// ATT&CK major version (`18`).
     pub attack_version: String,
+    /// Platforms shown (the `filters.platforms`); empty: no filter
+    /// object.
+    pub platforms: Vec<String>,
 }
 
 fn color(s: State) -> &'static str {
@@ -86,7 +89,6 @@ pub fn layer(spec: &LayerSpec, coverage: &[TechniqueCoverage]) -> Value {
                 .map(|r| json!({"name": "rule", "value": format!("{} {}", r.id, r.title)}))
                 .collect();
             if !c.disabled.is_empty() {
-                metadata.push(json!({"divider": true}));
                 metadata.extend(c.disabled.iter().map(
                     |r| json!({"name": "disabled rule", "value": format!("{} {}", r.id, r.title)}),
                 ));
@@ -104,7 +106,7 @@ pub fn layer(spec: &LayerSpec, coverage: &[TechniqueCoverage]) -> Value {
         })
         .collect();
     let count = |s: State| coverage.iter().filter(|c| c.state == s).count();
-    json!({
+    let mut layer = json!({
         "name": spec.name,
         "versions": {
             "attack": spec.attack_version,
@@ -113,7 +115,6 @@ pub fn layer(spec: &LayerSpec, coverage: &[TechniqueCoverage]) -> Value {
         },
         "domain": spec.domain,
         "description": spec.description,
-        "filters": {},
         "sorting": 0,
         "layout": {
             "layout": "side",
@@ -148,7 +149,13 @@ pub fn layer(spec: &LayerSpec, coverage: &[TechniqueCoverage]) -> Value {
             {"name": "gaps", "value": count(State::Gap).to_string()},
         ],
         "links": [],
-    })
+    });
+    if !spec.platforms.is_empty()
+        && let Some(o) = layer.as_object_mut()
+    {
+        o.insert("filters".into(), json!({ "platforms": spec.platforms }));
+    }
+    layer
 }
 
 #[cfg(test)]
@@ -174,6 +181,7 @@ mod tests {
                 description: String::new(),
                 domain: "enterprise-attack".into(),
                 attack_version: "18".into(),
+                platforms: vec!["Windows".into()],
             },
             &cov,
         );
@@ -188,5 +196,6 @@ mod tests {
         );
         assert_eq!(l["techniques"][1]["score"], 0);
         assert_eq!(l["legendItems"][2]["label"], "gap (1)");
+        assert_eq!(l["filters"]["platforms"][0], "Windows");
     }
 }
