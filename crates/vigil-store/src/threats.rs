@@ -476,8 +476,8 @@ impl Store {
         })
     }
 
-    /// Records scenario scores (a score at the same time for the same
-    /// scenario is kept as first written).
+    /// Records scenario scores (a second score at the same time for the
+    /// same scenario replaces the first).
     pub async fn record_scenario_scores(
         &self,
         tenant: TenantId,
@@ -501,7 +501,11 @@ impl Store {
                         .push_bind(s.risk)
                         .push_bind(Json(&s.inputs));
                 });
-                qb.push(" ON CONFLICT (tenant, scenario, at) DO NOTHING");
+                qb.push(
+                    " ON CONFLICT (tenant, scenario, at) DO UPDATE SET \
+                     likelihood = excluded.likelihood, impact = excluded.impact, \
+                     risk = excluded.risk, inputs = excluded.inputs",
+                );
                 let r = qb.build().execute(tx.conn()).await.map_err(db(OP))?;
                 n += usize::try_from(r.rows_affected()).unwrap_or(0);
             }

@@ -393,7 +393,12 @@ impl Builder<'_> {
                 }
             };
             self.by_uuid.insert(c.uuid.clone(), i);
-            self.add_alias(i, &c.value);
+            // mitre-intrusion-set values read `Wizard Spider - G0102`
+            let value = match c.value.rsplit_once(" - ") {
+                Some((n, g)) if c.attack_ids.iter().any(|x| x == g) => n,
+                _ => c.value.as_str(),
+            };
+            self.add_alias(i, value);
             for s in &c.synonyms {
                 if !s.starts_with('G') || s.len() != 5 {
                     self.add_alias(i, s);
