@@ -151,13 +151,19 @@ pub async fn threats_profile_scenarios_and_history(s: Store) {
     s.record_scenario_scores(d, &[score(30, 9102), score(40, 6602)])
         .await
         .expect("scores");
-    s.record_scenario_scores(d, &[score(30, 1)])
-        .await
-        .expect("dup");
     let h = s.scenario_scores(d, "apt-1").await.expect("history");
     assert_eq!(
         h.iter().map(|x| x.likelihood).collect::<Vec<_>>(),
         [9102, 6602]
     );
     assert_eq!(h[0].inputs, json!({"l": 9102}));
+    // a recompute at the same instant replaces that score
+    s.record_scenario_scores(d, &[score(30, 1)])
+        .await
+        .expect("same time");
+    let h = s.scenario_scores(d, "apt-1").await.expect("history");
+    assert_eq!(
+        h.iter().map(|x| x.likelihood).collect::<Vec<_>>(),
+        [1, 6602]
+    );
 }
