@@ -245,15 +245,22 @@ async fn rule_inputs(cfg: &Config, store: &Store, extra: &[PathBuf]) -> Result<V
     let refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
     builtin_rules::register(store, &refs, &context::cli_principal(), &SystemClock).await?;
     let records = store.list_rules(TenantId::DEFAULT).await?;
+    let status = rule_statuses(&dirs);
+    Ok(glue::rule_infos(&records, &status))
+}
+
+/// `rule id → status` of the built-in pack and the rule files under
+/// `dirs` (what the server's register weighs coverage with, too).
+pub fn rule_statuses(dirs: &[PathBuf]) -> BTreeMap<String, String> {
     let mut status = BTreeMap::new();
     for (_, text) in builtin_rules::PACK {
         status.extend(glue::statuses_in(text));
     }
-    let (files, _) = crate::commands::rules::read_rule_files(&dirs);
+    let (files, _) = crate::commands::rules::read_rule_files(dirs);
     for (_, text) in &files {
         status.extend(glue::statuses_in(text));
     }
-    Ok(glue::rule_infos(&records, &status))
+    status
 }
 
 async fn load(cfg: &Config, extra: &[PathBuf]) -> Result<(Store, RegisterData)> {
