@@ -71,6 +71,9 @@ pub struct RegisterData {
     pub kev_ransomware: BTreeSet<String>,
     /// Today (days since the epoch).
     pub today: i64,
+    /// Technologies of the asset inventory (component names, operating
+    /// systems) with their asset counts, most widespread first.
+    pub inventory_technologies: Vec<(String, i64)>,
 }
 
 impl RegisterData {
@@ -262,6 +265,23 @@ pub async fn load(
             *observations.technique_alerts.entry(t).or_default() += n;
         }
     }
+    // Indicators naming an actor or its software, and their sightings in
+    // the window.
+    let links: Vec<actors::IndicatorLink> = store
+        .list_indicators(tenant)
+        .await?
+        .into_iter()
+        .filter(|i| !i.related.is_empty())
+        .map(|i| actors::IndicatorLink {
+            sightings: if i.last_sighting.is_some_and(|t| t >= since) {
+                u64::try_from(i.sightings).unwrap_or(0)
+            } else {
+                0
+            },
+            related: i.related,
+        })
+        .collect();
+    actors::link_indicators(&actors, &links, &mut observations);
     let assets: Vec<Asset> = store
         .list_assets(tenant)
         .await?
@@ -302,7 +322,9 @@ pub async fn load(
         .filter(|k| k.ransomware.eq_ignore_ascii_case("known"))
         .map(|k| k.cve)
         .collect();
+    let inventory_technologies = store.inventory_technologies(tenant).await?;
     Ok(RegisterData {
+        inventory_technologies,
         profile,
         has_profile,
         geo,

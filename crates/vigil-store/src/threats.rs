@@ -343,6 +343,32 @@ impl Store {
         })
     }
 
+    /// Technologies in the asset inventory: each component name (SBOMs,
+    /// host inventories, scans) and operating system with the number of
+    /// assets carrying it, most widespread first.
+    pub async fn inventory_technologies(&self, tenant: TenantId) -> Result<Vec<(String, i64)>> {
+        const OP: &str = "inventory_technologies";
+        const T: &str = "asset_components";
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(
+                "SELECT name, COUNT(DISTINCT asset_id) AS n FROM asset_components \
+                 WHERE tenant = $1 GROUP BY name \
+                 UNION ALL SELECT os AS name, COUNT(*) AS n FROM assets \
+                 WHERE tenant = $1 AND os IS NOT NULL GROUP BY os",
+            )
+            .bind(tenant.to_string())
+            .fetch_all(pool)
+            .await
+            .map_err(db(OP))?;
+            let mut out: Vec<(String, i64)> = rows
+                .iter()
+                .map(|r| Ok((r.text(T, "name")?, r.int(T, "n")?)))
+                .collect::<Result<_>>()?;
+            out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            Ok(out)
+        })
+    }
+
     /// Creates or replaces a scenario (its created time is kept).
     pub async fn upsert_scenario(
         &self,

@@ -478,6 +478,59 @@ pub struct Observations {
     pub technique_alerts: BTreeMap<String, u64>,
     /// Actor key → sightings of its indicators in the window.
     pub actor_sightings: BTreeMap<String, u64>,
+    /// Actor key → loaded indicators related to it or its software.
+    pub actor_indicators: BTreeMap<String, u64>,
+}
+
+/// One loaded indicator as the register sees it: the names it is related
+/// to (actors, malware, campaigns) and its own sightings in the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorLink {
+    /// Related names.
+    pub related: Vec<String>,
+    /// Sightings in this organisation within the window.
+    pub sightings: u64,
+}
+
+/// Links indicators to actors: an indicator belongs to an actor when one
+/// of its related names equals the actor's name, an alias, or the name of
+/// its software (compared as [`name_key`]). Fills
+/// `obs.actor_indicators` (loaded) and `obs.actor_sightings` (sightings in
+/// the window).
+pub fn link_indicators(actors: &[Actor], links: &[IndicatorLink], obs: &mut Observations) {
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, a) in actors.iter().enumerate() {
+        let names = std::iter::once(&a.name)
+            .chain(a.aliases.iter())
+            .chain(a.software.iter().map(|(_, n)| n));
+        let mut keys: Vec<String> = names
+            .map(|n| name_key(n))
+            .filter(|k| k.len() >= 3)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            by_name.entry(k).or_default().push(i);
+        }
+    }
+    for l in links {
+        let mut hit: Vec<usize> = l
+            .related
+            .iter()
+            .filter_map(|r| by_name.get(&name_key(r)))
+            .flatten()
+            .copied()
+            .collect();
+        hit.sort_unstable();
+        hit.dedup();
+        for i in hit {
+            let key = &actors[i].key;
+            *obs.actor_indicators.entry(key.clone()).or_default() += 1;
+            if l.sightings > 0 {
+                *obs.actor_sightings.entry(key.clone()).or_default() += l.sightings;
+            }
+        }
+    }
 }
 
 /// Sector factor: 1 when a target sector maps to a profile sector, 0.5

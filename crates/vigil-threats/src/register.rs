@@ -168,6 +168,8 @@ pub struct ActorAssessment {
     pub gaps: usize,
     /// CVEs it exploits.
     pub cves: Vec<ActorCve>,
+    /// Loaded indicators related to it or its software.
+    pub indicators: u64,
 }
 
 fn explain(rel: &Score, covered: usize, partial: usize, gaps: usize, cves: &[ActorCve]) -> String {
@@ -263,6 +265,12 @@ impl<'a> Inputs<'a> {
             partial,
             gaps,
             cves,
+            indicators: self
+                .observations
+                .actor_indicators
+                .get(&a.key)
+                .copied()
+                .unwrap_or(0),
         }
     }
 

@@ -54,6 +54,10 @@ pub(crate) struct ProfileDto {
     /// Activity window in days (default 730).
     #[serde(default = "window")]
     activity_window_days: u32,
+    /// Read only: technologies of the asset inventory (component names and
+    /// operating systems, with asset counts); ignored on input.
+    #[serde(default)]
+    derived_technologies: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -92,6 +96,7 @@ impl From<Profile> for ProfileDto {
             crown_jewels: p.crown_jewels,
             data_classes: p.data_classes,
             activity_window_days: p.activity_window_days,
+            derived_technologies: Vec::new(),
         }
     }
 }
@@ -315,6 +320,8 @@ pub(crate) struct ActorDetail {
     techniques: Vec<TechniqueCoverageDto>,
     /// CVEs it exploits.
     cves: Vec<ActorCveDto>,
+    /// Loaded indicators related to it or its software.
+    indicators: u64,
     /// Its scenario.
     scenario: ScenarioScoreDto,
 }
@@ -538,7 +545,18 @@ pub(crate) async fn get_profile(
     };
     let prof: Profile = serde_json::from_value(rec.body)
         .map_err(|e| AppError::bad_request(format!("stored profile: {e}")))?;
-    Ok(Json(prof.into()))
+    let mut dto = ProfileDto::from(prof);
+    dto.derived_technologies = state
+        .timed(
+            "inventory_technologies",
+            state.store.inventory_technologies(p.tenant),
+        )
+        .await?
+        .into_iter()
+        .take(100)
+        .map(|(n, c)| format!("{n} ({c} assets)"))
+        .collect();
+    Ok(Json(dto))
 }
 
 /// Validates and stores the organisation profile.
@@ -668,6 +686,7 @@ pub(crate) async fn get_actor(
                     .collect(),
             })
             .collect(),
+        indicators: a.indicators,
         scenario: ScenarioScoreDto::from(&s),
     }))
 }

@@ -13,12 +13,36 @@ use super::{OTHER, admin, t};
 
 pub async fn threats_profile_scenarios_and_history(s: Store) {
     s.migrate(INTEL_MIGRATIONS).await.expect("migrate intel");
+    s.migrate(vigil_store::VULN_MIGRATIONS)
+        .await
+        .expect("migrate vuln");
     s.migrate(THREATS_MIGRATIONS)
         .await
         .expect("migrate threats");
     s.migrate(THREATS_MIGRATIONS).await.expect("migrate again");
     s.create_tenant(OTHER, "acme", t(0)).await.expect("tenant");
     let d = TenantId::DEFAULT;
+
+    // Technologies of the inventory: component names and operating systems
+    assert!(s.inventory_technologies(d).await.expect("tech").is_empty());
+    let mut asset = vigil_store::NewAsset {
+        name: "web1".into(),
+        kind: "host".into(),
+        ips: vec![],
+        os: Some("debian 12".into()),
+        owner: None,
+        criticality: 3,
+        exposure: "internal".into(),
+        data_classes: vec![],
+        tags: vec![],
+    };
+    s.upsert_asset(d, &asset, t(1)).await.expect("asset");
+    asset.name = "web2".into();
+    s.upsert_asset(d, &asset, t(1)).await.expect("asset");
+    assert_eq!(
+        s.inventory_technologies(d).await.expect("tech"),
+        [("debian 12".to_string(), 2)]
+    );
 
     // Profile
     assert!(s.get_threat_profile(d).await.expect("get").is_none());

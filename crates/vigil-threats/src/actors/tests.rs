@@ -83,3 +83,45 @@ fn cve_scan() {
     );
     assert_eq!(name_key("APT 28"), name_key("apt-28"));
 }
+
+#[test]
+fn indicators_link_by_name_alias_or_software() {
+    let f = fixture();
+    let mut obs = Observations::default();
+    let mut actors = f.actors.clone();
+    actors[1].software.push(("S0001".into(), "PandaRAT".into()));
+    let links = [
+        IndicatorLink {
+            related: vec!["sandy".into()],
+            sightings: 2,
+        },
+        IndicatorLink {
+            related: vec!["Alpha Bear".into(), "SANDY".into()],
+            sightings: 0,
+        },
+        IndicatorLink {
+            related: vec!["pandarat".into()],
+            sightings: 1,
+        },
+        IndicatorLink {
+            related: vec!["nobody".into()],
+            sightings: 9,
+        },
+    ];
+    link_indicators(&actors, &links, &mut obs);
+    assert_eq!(obs.actor_indicators.get("G0001"), Some(&2));
+    assert_eq!(obs.actor_sightings.get("G0001"), Some(&2));
+    assert_eq!(obs.actor_sightings.get("G0002"), Some(&1));
+    // G0001 with 2 sightings: observed 1.0 × 20 even without alerts
+    let r = observed_factor(
+        &actors[0],
+        &Observations {
+            technique_alerts: Default::default(),
+            ..obs
+        },
+    );
+    assert_eq!(
+        (r.points, r.reason.as_str()),
+        (20.0, "seen: 2 indicator sightings")
+    );
+}

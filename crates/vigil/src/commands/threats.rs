@@ -293,7 +293,25 @@ async fn profile(cfg: Config, cmd: ProfileCommand) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&p)?);
         }
         ProfileCommand::Show => match store.get_threat_profile(TenantId::DEFAULT).await? {
-            Some(p) => println!("{}", serde_json::to_string_pretty(&p.body)?),
+            Some(p) => {
+                let mut body = p.body;
+                let derived: Vec<String> = store
+                    .inventory_technologies(TenantId::DEFAULT)
+                    .await?
+                    .into_iter()
+                    .take(100)
+                    .map(|(n, c)| format!("{n} ({c} assets)"))
+                    .collect();
+                if let Some(o) = body.as_object_mut() {
+                    o.insert("derived_technologies".into(), serde_json::json!(derived));
+                    o.insert(
+                        "updated_at".into(),
+                        serde_json::json!(p.updated_at.to_rfc3339()),
+                    );
+                    o.insert("updated_by".into(), serde_json::json!(p.updated_by));
+                }
+                println!("{}", serde_json::to_string_pretty(&body)?);
+            }
             None => {
                 eprintln!("no profile is stored; set one with `vigil threats profile set FILE`");
                 return Ok(ExitCode::from(1));
@@ -551,6 +569,13 @@ async fn show(cfg: Config, a: ShowArgs) -> Result<ExitCode> {
             } else {
                 format!(": open {}", f.join(", "))
             }
+        );
+    }
+    if assessment.indicators > 0 {
+        let _ = writeln!(
+            o,
+            "  indicators {} loaded (related to it or its software)",
+            assessment.indicators
         );
     }
     if !x.software.is_empty() {
