@@ -147,17 +147,28 @@ pub fn statuses_in(text: &str) -> BTreeMap<String, String> {
     out
 }
 
-/// Parses galaxy cluster files and stores them; returns `(clusters
-/// stored, entries skipped)`.
+/// The galaxies the register reads.
+pub const GALAXIES: &[&str] = &["threat-actor", "mitre-intrusion-set", "country"];
+
+/// Parses a galaxy cluster file and stores its clusters when the galaxy is
+/// one the register reads ([`GALAXIES`]); returns `(galaxy, clusters
+/// stored, entries skipped)`; clusters of other galaxies are not stored.
 pub async fn import_galaxy(
     store: &Store,
     tenant: TenantId,
     bytes: &[u8],
     source: &str,
     now: Timestamp,
-) -> Result<(usize, usize)> {
+) -> Result<(String, usize, usize)> {
     let (clusters, skipped) =
         galaxy::parse_clusters(bytes, source).map_err(|e| IntelError::Invalid(e.to_string()))?;
+    let kind = clusters
+        .first()
+        .map(|c| c.galaxy.clone())
+        .unwrap_or_default();
+    if !GALAXIES.contains(&kind.as_str()) {
+        return Ok((kind, 0, skipped));
+    }
     let rows: Vec<GalaxyClusterRow> = clusters
         .iter()
         .map(|c| {
@@ -172,7 +183,7 @@ pub async fn import_galaxy(
     let n = store
         .upsert_galaxy_clusters(tenant, &rows, source, now)
         .await?;
-    Ok((n.min(rows.len()), skipped))
+    Ok((kind, n.min(rows.len()), skipped))
 }
 
 /// Validates and stores a profile.

@@ -48,7 +48,7 @@ async fn register_routes_on_the_fixture() {
     )
     .await
     .unwrap();
-    let (n, _) = vigil_server::threats::import_galaxy(
+    let (_, n, _) = vigil_server::threats::import_galaxy(
         &app.store,
         TenantId::DEFAULT,
         &fixture("threat-actor.json"),

@@ -347,20 +347,14 @@ async fn import_galaxy(cfg: Config, a: ImportGalaxyArgs) -> Result<ExitCode> {
     for f in files {
         let bytes = std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
         let name = f.display().to_string();
-        if !["threat-actor", "mitre-intrusion-set", "country"]
-            .iter()
-            .any(|g| {
-                f.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(g))
-            })
-        {
-            println!(
-                "{name}: skipped (the register reads threat-actor, mitre-intrusion-set and country clusters)"
-            );
-            continue;
-        }
         match glue::import_galaxy(&store, TenantId::DEFAULT, &bytes, &name, now()?).await {
-            Ok((n, skipped)) => println!("{name}: {n} clusters ({skipped} skipped)"),
+            Ok((g, n, skipped)) if glue::GALAXIES.contains(&g.as_str()) => {
+                println!("{name}: {n} clusters ({skipped} skipped)")
+            }
+            Ok((g, _, _)) => println!(
+                "{name}: skipped (galaxy {g:?}; the register reads {})",
+                glue::GALAXIES.join(", ")
+            ),
             Err(vigil_server::intel::IntelError::Invalid(e)) => {
                 // galaxy definitions and schemas are not cluster files
                 println!("{name}: skipped ({e})");
