@@ -260,7 +260,10 @@ pub async fn load(
     let actors = actors::build(attack.graph(), &clusters);
     let today = dates::day_of_micros(now.as_micros());
     let window = i64::from(profile.activity_window_days);
-    let since = Timestamp::from_micros(now.as_micros() - window * 86_400_000_000);
+    let since = Timestamp::from_micros(
+        now.as_micros()
+            .saturating_sub(window.saturating_mul(86_400_000_000)),
+    );
     let mut observations = Observations::default();
     for (_, tags, n) in store.alert_tag_counts(tenant, since).await? {
         let n = u64::try_from(n).unwrap_or(0);

@@ -12,6 +12,9 @@ use crate::{Error, Result};
 /// The profile format version.
 pub const PROFILE_VERSION: u32 = 1;
 
+/// Longest activity window, in days (100 years).
+pub const MAX_WINDOW_DAYS: u32 = 36_500;
+
 fn default_version() -> u32 {
     PROFILE_VERSION
 }
@@ -85,8 +88,10 @@ impl Profile {
                 self.version
             )));
         }
-        if self.activity_window_days == 0 {
-            return Err(Error::Profile("activity_window_days must be > 0".into()));
+        if self.activity_window_days == 0 || self.activity_window_days > MAX_WINDOW_DAYS {
+            return Err(Error::Profile(format!(
+                "activity_window_days must be 1-{MAX_WINDOW_DAYS}"
+            )));
         }
         for list in [
             &mut self.sectors,
@@ -148,6 +153,11 @@ mod tests {
         assert_eq!(p.activity_window_days, 730);
         let bad = Profile {
             regions: vec!["atlantis".into()],
+            ..Profile::default()
+        };
+        assert!(matches!(bad.validate(&geo), Err(Error::Profile(_))));
+        let bad = Profile {
+            activity_window_days: u32::MAX,
             ..Profile::default()
         };
         assert!(matches!(bad.validate(&geo), Err(Error::Profile(_))));
