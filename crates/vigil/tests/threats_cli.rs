@@ -607,6 +607,10 @@ fn finding_raises_and_rule_lowers_scenario_likelihood() {
         ],
     );
     assert!(html.starts_with("<!doctype html>"));
+    assert!(
+        html.contains("<td>G0001 Alpha Bear</td>") && html.contains("CVE-2023-1111"),
+        "{html}"
+    );
     let rep = json(
         d,
         &[

@@ -863,12 +863,115 @@ fn markdown(r: &Report<'_>) -> String {
     o
 }
 
-fn html(md: &str) -> String {
-    // A readable standalone page: the Markdown text, escaped, in <pre>.
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Threat register</title>\n<style>body{{font-family:sans-serif;margin:2em}}pre{{white-space:pre-wrap}}</style></head>\n<body><h1>Threat register</h1>\n<pre>{}</pre>\n</body></html>\n",
-        esc(md)
-    )
+fn html(r: &Report<'_>) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Threat register</title>\n<style>body{{font-family:sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}}.critical{{background:#f8d0d0}}.high{{background:#fde4c8}}.medium{{background:#fff5c0}}.low{{background:#e3f3d6}}</style></head><body>"
+    );
+    let _ = writeln!(
+        o,
+        "<h1>Threat register</h1><p>Generated {}.</p>",
+        esc(&r.generated)
+    );
+    let p = r.profile;
+    let _ = writeln!(
+        o,
+        "<p><b>Profile</b>: sectors {}; countries {}; regions {}; crown jewels {}; data classes {}.</p>",
+        esc(&p.sectors.join(", ")),
+        esc(&p.countries.join(", ")),
+        esc(&p.regions.join(", ")),
+        esc(&p.crown_jewels.join(", ")),
+        esc(&p.data_classes.join(", "))
+    );
+    let _ = writeln!(
+        o,
+        "<h2>Actors</h2><table><tr><th>#</th><th>actor</th><th>relevance</th><th>techniques cov/part/gap</th><th>why</th></tr>"
+    );
+    for a in &r.actors {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{} {}</td><td>{} ({})</td><td>{}/{}/{}</td><td>{}</td></tr>",
+            a.rank,
+            esc(&a.key),
+            esc(&a.name),
+            a.relevance,
+            esc(&a.level),
+            a.covered,
+            a.partial,
+            a.gaps,
+            esc(&a.explanation)
+        );
+    }
+    let _ = writeln!(o, "</table><h2>Scenarios</h2>");
+    for s in &r.scenarios {
+        let _ = writeln!(
+            o,
+            "<h3>{} — {}</h3><p class=\"{}\">Status {}, owner {}, next review {}{}. Likelihood {} ({}), impact {} ({}), risk {} ({}).</p>",
+            esc(&s.id),
+            esc(&s.title),
+            esc(&s.risk_level),
+            esc(&s.status),
+            esc(s.owner.as_deref().unwrap_or("-")),
+            esc(s.next_review.as_deref().unwrap_or("-")),
+            if s.overdue { " (overdue)" } else { "" },
+            s.likelihood,
+            s.assessment.likelihood.level.label(),
+            s.impact,
+            s.assessment.impact.level.label(),
+            s.risk,
+            esc(&s.risk_level)
+        );
+        let _ = writeln!(
+            o,
+            "<table><tr><th>input</th><th>points</th><th>value × weight</th><th>evidence</th></tr>"
+        );
+        for f in s
+            .assessment
+            .likelihood
+            .factors
+            .iter()
+            .chain(s.assessment.impact.factors.iter())
+        {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{} × {}</td><td>{}</td></tr>",
+                esc(&f.name),
+                f.points,
+                f.value,
+                f.weight,
+                esc(&f.reason)
+            );
+        }
+        let _ = writeln!(o, "</table><ol>");
+        for x in s.assessment.recommendations.iter().take(10) {
+            let _ = writeln!(
+                o,
+                "<li>{} (−{} likelihood)</li>",
+                esc(&x.action),
+                x.reduction
+            );
+        }
+        let _ = writeln!(o, "</ol>");
+    }
+    let _ = writeln!(
+        o,
+        "<h2>ATT&amp;CK coverage by tactic</h2><table><tr><th>tactic</th><th>techniques</th><th>covered</th><th>partial</th><th>gaps</th></tr>"
+    );
+    for t in &r.tactics {
+        let _ = writeln!(
+            o,
+            "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t.id),
+            esc(&t.name),
+            t.techniques,
+            t.covered,
+            t.partial,
+            t.gaps
+        );
+    }
+    let _ = writeln!(o, "</table></body></html>");
+    o
 }
 
 async fn report(cfg: Config, a: ReportArgs) -> Result<ExitCode> {
@@ -898,7 +1001,7 @@ async fn report(cfg: Config, a: ReportArgs) -> Result<ExitCode> {
     match a.format {
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r)?),
         ReportFormat::Md => print!("{}", markdown(&r)),
-        ReportFormat::Html => print!("{}", html(&markdown(&r))),
+        ReportFormat::Html => print!("{}", html(&r)),
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
