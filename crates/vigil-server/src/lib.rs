@@ -21,6 +21,7 @@ mod routes;
 mod serve;
 mod state;
 mod telemetry;
+pub mod threats;
 
 pub use auth::Scheme;
 pub use error::Problem;

@@ -36,6 +36,7 @@ use crate::state::ServerConfig;
         (name = "vulnerabilities", description = "Assets, findings and vulnerability records"),
         (name = "intel", description = "Threat intelligence: indicators, lookup, import, export, blocklists"),
         (name = "attack", description = "MITRE ATT&CK knowledge"),
+        (name = "threats", description = "Threat register: profile, actors, scenarios, coverage"),
         (name = "feeds", description = "Configured threat-intelligence feeds and their health"),
         (name = "taxii", description = "TAXII 2.1 server (TAXII error messages, not problem details)"),
         (name = "auth", description = "The caller"),

@@ -48,6 +48,10 @@ pub struct ServerConfig {
     pub clock_rules: Vec<vigil_respond::clocks::Rule>,
     /// Task templates per incident category. By default, none.
     pub task_templates: std::collections::HashMap<String, Vec<String>>,
+    /// Sigma `status` per rule id, read from the rule files (the built-in
+    /// pack and the rule directories) by the binary; the threat register
+    /// weighs coverage with it. By default, none (uploads carry their own).
+    pub rule_status: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +68,7 @@ impl Default for ServerConfig {
             hec_ack_channels: 10_000,
             clock_rules: vigil_respond::clocks::builtin_rules(),
             task_templates: std::collections::HashMap::new(),
+            rule_status: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -187,6 +187,38 @@ fn case(rule: &RouteRule) -> Case {
         ("GET", "/api/v1/attack/techniques/{id}") => {
             get("/api/v1/attack/techniques/T0000", StatusCode::NOT_FOUND)
         }
+        ("GET", "/api/v1/threats/profile") => get("/api/v1/threats/profile", StatusCode::NOT_FOUND),
+        // An unknown region: refused after authorization, nothing stored.
+        ("PUT", "/api/v1/threats/profile") => json_case(
+            "/api/v1/threats/profile",
+            r#"{"regions":["atlantis"]}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        ("GET", "/api/v1/threats/actors") => get("/api/v1/threats/actors", StatusCode::OK),
+        ("GET", "/api/v1/threats/actors/{id}") => {
+            get("/api/v1/threats/actors/G9999", StatusCode::NOT_FOUND)
+        }
+        ("GET", "/api/v1/threats/scenarios") => get("/api/v1/threats/scenarios", StatusCode::OK),
+        // An invalid status: refused after authorization, nothing stored.
+        ("POST", "/api/v1/threats/scenarios") => json_case(
+            "/api/v1/threats/scenarios",
+            r#"{"id":"matrix","title":"matrix","status":"closed"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        ("PATCH", "/api/v1/threats/scenarios/{id}") => json_case(
+            "/api/v1/threats/scenarios/no-such",
+            r#"{"status":"treated"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/api/v1/threats/scenarios/{id}/history") => {
+            get("/api/v1/threats/scenarios/no-such/history", StatusCode::NOT_FOUND)
+        }
+        ("GET", "/api/v1/threats/coverage") => {
+            get("/api/v1/threats/coverage?technique=T1059", StatusCode::OK)
+        }
+        ("GET", "/api/v1/threats/coverage/navigator") => {
+            get("/api/v1/threats/coverage/navigator", StatusCode::OK)
+        }
         ("GET", "/api/v1/intel/feeds") => get("/api/v1/intel/feeds", StatusCode::OK),
         // Invalid interval: refused after authorization, nothing stored.
         ("POST", "/api/v1/intel/feeds") => Case {

@@ -97,6 +97,7 @@ mod secrets;
 mod sightings;
 mod taxii;
 mod tenants;
+mod threats;
 pub mod token;
 mod tokens;
 mod vuln;
@@ -134,6 +135,10 @@ pub use taxii::{
     TAXII_MIGRATIONS, TaxiiCursor, TaxiiQuery, TaxiiRow, TaxiiStatusRecord, VersionFilter,
 };
 pub use tenants::Tenant;
+pub use threats::{
+    GalaxyClusterRow, NewScenario, ProfileRecord, SCENARIO_STATUSES, ScenarioRecord,
+    ScenarioReview, ScoreRecord, THREATS_MIGRATIONS,
+};
 pub use tokens::TokenRecord;
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,

@@ -205,6 +205,7 @@ suite! {
         secrets_round_trip_encrypted,
         secrets_wrong_key_is_crypto_error,
         rules_register_update_and_list,
+        threats_profile_scenarios_and_history,
         intel_indicators_objects_and_feeds,
         intel_sightings_counted_once_from_change_feed,
         intel_blocklist_entries_and_candidates,

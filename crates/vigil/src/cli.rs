@@ -154,6 +154,14 @@ pub enum Command {
     /// MITRE ATT&CK knowledge: import bundles, show techniques.
     #[command(subcommand)]
     Attack(crate::commands::attack::AttackCommand),
+    /// The threat register: organisation profile, actors ranked by
+    /// relevance, scenarios (likelihood × impact), recommendations,
+    /// reviews and reports.
+    #[command(subcommand)]
+    Threats(crate::commands::threats::ThreatsCommand),
+    /// ATT&CK detection coverage by tactic and technique from the Sigma
+    /// rule state; `--navigator FILE` writes an ATT&CK Navigator layer.
+    Coverage(crate::commands::threats::CoverageArgs),
 }
 
 #[derive(Debug, Subcommand)]

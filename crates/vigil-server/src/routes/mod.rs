@@ -24,6 +24,7 @@ pub(crate) mod openapi;
 pub(crate) mod respond;
 pub(crate) mod rules;
 pub(crate) mod taxii;
+pub(crate) mod threats;
 pub(crate) mod tokens;
 pub(crate) mod vuln;
 pub(crate) mod whoami;
@@ -79,6 +80,14 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(intel::list_entries, intel::add_entry))
         .routes(routes!(intel::remove_entry))
         .routes(routes!(attack::get_technique))
+        .routes(routes!(threats::get_profile, threats::put_profile))
+        .routes(routes!(threats::list_actors))
+        .routes(routes!(threats::get_actor))
+        .routes(routes!(threats::list_scenarios, threats::create_scenario))
+        .routes(routes!(threats::review_scenario))
+        .routes(routes!(threats::scenario_history))
+        .routes(routes!(threats::get_coverage))
+        .routes(routes!(threats::get_navigator))
         .routes(routes!(feeds::list_feeds, feeds::put_feed))
         .routes(routes!(feeds::get_feed, feeds::delete_feed))
         .routes(routes!(feeds::sync_feed))

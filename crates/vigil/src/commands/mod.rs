@@ -16,6 +16,7 @@ pub(crate) mod rules;
 mod scheduler;
 mod serve;
 mod taxii_client;
+pub mod threats;
 pub mod vuln;
 
 use std::process::ExitCode;
@@ -48,6 +49,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Hunt(a) => hunt::run(a).await,
         Command::Intel(c) => intel::run(cfg, c).await,
         Command::Attack(c) => attack::run(cfg, c).await,
+        Command::Threats(c) => threats::run(cfg, c).await,
+        Command::Coverage(a) => threats::coverage_cmd(cfg, a).await,
         Command::Config(ConfigCommand::Show { format }) => {
             print!("{}", cfg.show(&format)?);
             Ok(ExitCode::SUCCESS)

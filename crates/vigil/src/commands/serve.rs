@@ -139,6 +139,7 @@ pub async fn run(
         hec_ack: cfg.server.hec_ack,
         clock_rules: cfg.respond.clock_rules(),
         task_templates: cfg.respond.task_templates.clone(),
+        rule_status: crate::commands::threats::rule_statuses(&cfg.detect.sigma.rules),
         ..ServerConfig::default()
     };
     // Listeners feed the running pipeline; they stop before it on shutdown.

@@ -1,0 +1,193 @@
+//! Threat register state (block 7): profile, galaxy clusters, scenarios
+//! with their review cycle, score history, and the views the register
+//! reads (latest STIX objects by type, alert counts per rule and tags).
+
+use serde_json::json;
+use vigil_model::TenantId;
+use vigil_store::{
+    GalaxyClusterRow, INTEL_MIGRATIONS, NewScenario, ScenarioReview, ScoreRecord, StixObjectRecord,
+    Store, THREATS_MIGRATIONS,
+};
+
+use super::{OTHER, admin, t};
+
+pub async fn threats_profile_scenarios_and_history(s: Store) {
+    s.migrate(INTEL_MIGRATIONS).await.expect("migrate intel");
+    s.migrate(vigil_store::VULN_MIGRATIONS)
+        .await
+        .expect("migrate vuln");
+    s.migrate(THREATS_MIGRATIONS)
+        .await
+        .expect("migrate threats");
+    s.migrate(THREATS_MIGRATIONS).await.expect("migrate again");
+    s.create_tenant(OTHER, "acme", t(0)).await.expect("tenant");
+    let d = TenantId::DEFAULT;
+
+    // Technologies of the inventory: component names and operating systems
+    assert!(s.inventory_technologies(d).await.expect("tech").is_empty());
+    let mut asset = vigil_store::NewAsset {
+        name: "web1".into(),
+        kind: "host".into(),
+        ips: vec![],
+        os: Some("debian 12".into()),
+        owner: None,
+        criticality: 3,
+        exposure: "internal".into(),
+        data_classes: vec![],
+        tags: vec![],
+    };
+    s.upsert_asset(d, &asset, t(1)).await.expect("asset");
+    asset.name = "web2".into();
+    s.upsert_asset(d, &asset, t(1)).await.expect("asset");
+    assert_eq!(
+        s.inventory_technologies(d).await.expect("tech"),
+        [("debian 12".to_string(), 2)]
+    );
+
+    // Profile
+    assert!(s.get_threat_profile(d).await.expect("get").is_none());
+    let p = json!({"version": 1, "sectors": ["financial"], "regions": ["europe"]});
+    s.put_threat_profile(d, &p, &admin(), t(1))
+        .await
+        .expect("put");
+    let p2 = json!({"version": 1, "sectors": ["healthcare"]});
+    s.put_threat_profile(d, &p2, &admin(), t(2))
+        .await
+        .expect("put again");
+    let got = s.get_threat_profile(d).await.expect("get").expect("some");
+    assert_eq!((got.body, got.updated_at), (p2, t(2)));
+    assert!(s.get_threat_profile(OTHER).await.expect("other").is_none());
+
+    // Galaxy clusters: idempotent by (galaxy, uuid)
+    let row = |u: &str, v: &str| GalaxyClusterRow {
+        galaxy: "threat-actor".into(),
+        uuid: u.into(),
+        value: v.into(),
+        body: json!({"galaxy": "threat-actor", "uuid": u, "value": v}),
+    };
+    s.upsert_galaxy_clusters(d, &[row("u1", "A"), row("u2", "B")], "t.json", t(3))
+        .await
+        .expect("galaxy");
+    s.upsert_galaxy_clusters(d, &[row("u1", "A2")], "t.json", t(4))
+        .await
+        .expect("galaxy again");
+    let g = s.list_galaxy_clusters(d).await.expect("list");
+    assert_eq!(g.len(), 2);
+    assert_eq!(g[0]["value"], "A2");
+
+    // Latest STIX objects by type
+    let obj = |id: &str, kind: &str, secs: i64, name: &str| StixObjectRecord {
+        id: id.into(),
+        modified: t(secs),
+        kind: kind.into(),
+        spec_version: "2.1".into(),
+        name: Some(name.into()),
+        revoked: false,
+        source: "test".into(),
+        body: json!({"id": id, "type": kind, "name": name}),
+        relationship: None,
+    };
+    s.upsert_stix_objects(
+        d,
+        &[
+            obj("intrusion-set--1", "intrusion-set", 1, "old"),
+            obj("intrusion-set--1", "intrusion-set", 2, "new"),
+            obj("malware--1", "malware", 1, "m"),
+        ],
+        t(5),
+    )
+    .await
+    .expect("stix");
+    let objs = s
+        .latest_stix_objects_of_kinds(d, &["intrusion-set"])
+        .await
+        .expect("latest");
+    assert_eq!(objs.len(), 1);
+    assert_eq!(objs[0]["name"], "new");
+
+    // Scenarios and the review cycle
+    let sc = NewScenario {
+        id: "apt-1".into(),
+        title: "Alpha Bear intrusion".into(),
+        spec: json!({"actor": "G0001"}),
+        owner: None,
+        status: "open".into(),
+        next_review: Some(t(100)),
+    };
+    let r = s
+        .upsert_scenario(d, &sc, &admin(), t(10))
+        .await
+        .expect("create");
+    assert_eq!(r.created_at, t(10));
+    let bad = NewScenario {
+        status: "closed".into(),
+        ..sc.clone()
+    };
+    assert!(matches!(
+        s.upsert_scenario(d, &bad, &admin(), t(11)).await,
+        Err(vigil_store::Error::Invalid(_))
+    ));
+    let r = s
+        .review_scenario(
+            d,
+            "apt-1",
+            &ScenarioReview {
+                owner: Some(Some("ciso".into())),
+                status: Some("treated".into()),
+                next_review: None,
+            },
+            &admin(),
+            t(20),
+        )
+        .await
+        .expect("review")
+        .expect("found");
+    assert_eq!(
+        (r.scenario.owner.as_deref(), r.scenario.status.as_str()),
+        (Some("ciso"), "treated")
+    );
+    assert_eq!((r.created_at, r.updated_at), (t(10), t(20)));
+    assert!(
+        s.review_scenario(d, "nope", &ScenarioReview::default(), &admin(), t(21))
+            .await
+            .expect("review missing")
+            .is_none()
+    );
+    assert_eq!(
+        s.overdue_scenarios(d, t(99)).await.expect("overdue").len(),
+        0
+    );
+    assert_eq!(
+        s.overdue_scenarios(d, t(101)).await.expect("overdue").len(),
+        1
+    );
+    assert!(s.list_scenarios(OTHER).await.expect("other").is_empty());
+
+    // Score history
+    let score = |secs: i64, l: i64| ScoreRecord {
+        scenario: "apt-1".into(),
+        at: t(secs),
+        likelihood: l,
+        impact: 10000,
+        risk: 25,
+        inputs: json!({"l": l}),
+    };
+    s.record_scenario_scores(d, &[score(30, 9102), score(40, 6602)])
+        .await
+        .expect("scores");
+    let h = s.scenario_scores(d, "apt-1").await.expect("history");
+    assert_eq!(
+        h.iter().map(|x| x.likelihood).collect::<Vec<_>>(),
+        [9102, 6602]
+    );
+    assert_eq!(h[0].inputs, json!({"l": 9102}));
+    // a recompute at the same instant replaces that score
+    s.record_scenario_scores(d, &[score(30, 1)])
+        .await
+        .expect("same time");
+    let h = s.scenario_scores(d, "apt-1").await.expect("history");
+    assert_eq!(
+        h.iter().map(|x| x.likelihood).collect::<Vec<_>>(),
+        [1, 6602]
+    );
+}
