@@ -10,6 +10,7 @@
 
 pub mod attack;
 mod auth;
+mod console;
 mod dto;
 mod error;
 pub mod incidents;
@@ -22,6 +23,7 @@ mod state;
 mod telemetry;
 
 pub use auth::Scheme;
+pub use console::{CONSOLE_ROUTES, CSP, ConsoleRoute, SESSION_COOKIE, console_rule_for};
 pub use error::Problem;
 pub use openapi::openapi;
 pub use roles::{API_SCHEMES, Access, HEC_SCHEMES, ROUTES, RouteRule, rule_for};
@@ -30,4 +32,4 @@ pub use routes::taxii::{
     TAXII_MEDIA,
 };
 pub use serve::{router, serve};
-pub use state::{AppState, ServerConfig};
+pub use state::{AppState, ConsoleConfig, ServerConfig};

@@ -8,7 +8,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{auth, error, routes, telemetry};
+use crate::{auth, console, error, routes, telemetry};
 
 /// The whole application: every route behind the authorization middleware,
 /// with metrics, request tracing and problem details for every error.
@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     let (api, _doc) = routes::build(&state.config).split_for_parts();
     api.route_layer(from_fn_with_state(state.clone(), auth::authorize))
         .route_layer(from_fn(telemetry::label_route))
+        .merge(console::router(state.clone()))
         .fallback(error::not_found)
         .layer(from_fn(error::finalize))
         .layer(from_fn_with_state(state.clone(), telemetry::track))
@@ -37,7 +38,10 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "http api listening");
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -124,6 +124,10 @@ impl TestApp {
             .migrate(vigil_store::RESPOND_MIGRATIONS)
             .await
             .expect("migrate respond");
+        store
+            .migrate(vigil_store::CONSOLE_MIGRATIONS)
+            .await
+            .expect("migrate console");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(

@@ -131,6 +131,13 @@ pub async fn run(
         hec_ack: cfg.server.hec_ack,
         clock_rules: cfg.respond.clock_rules(),
         task_templates: cfg.respond.task_templates.clone(),
+        console: vigil_server::ConsoleConfig {
+            secure_cookies: cfg.server.secure_cookies,
+            session_idle: std::time::Duration::from_secs(
+                cfg.server.session_idle_mins.max(1).saturating_mul(60),
+            ),
+            ..vigil_server::ConsoleConfig::default()
+        },
         ..ServerConfig::default()
     };
     // Listeners feed the running pipeline; they stop before it on shutdown.
