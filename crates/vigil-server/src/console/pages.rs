@@ -123,14 +123,16 @@ fn run_row(r: &RunRecord) -> Json {
     let waiting = r.state.get("waiting").cloned().unwrap_or(Json::Null);
     let deadline = waiting
         .get("deadline")
-        .and_then(Json::as_i64)
-        .map(|t| when(Timestamp::from_micros(t)));
+        .and_then(Json::as_str)
+        .and_then(Timestamp::parse_rfc3339)
+        .map(when);
     json!({
         "id": r.id,
         "playbook": r.playbook_id,
         "version": r.version,
         "status": r.status,
         "trigger": format!("{}:{}", r.trigger_kind, r.trigger_id),
+        "alert": (r.trigger_kind == "alert").then_some(&r.trigger_id),
         "created": when(r.created_at),
         "updated": when(r.updated_at),
         "waiting": r.status == "waiting_approval",
