@@ -21,6 +21,7 @@ mod routes;
 mod serve;
 mod state;
 mod telemetry;
+mod tls;
 
 pub use auth::Scheme;
 pub use console::{CONSOLE_ROUTES, CSP, ConsoleRoute, SESSION_COOKIE, console_rule_for};
@@ -31,5 +32,6 @@ pub use routes::taxii::{
     API_ROOT as TAXII_API_ROOT, INBOX_COLLECTION, INTEL_COLLECTION, IntelImport, IntelSink,
     TAXII_MEDIA,
 };
-pub use serve::{router, serve};
+pub use serve::{router, serve, serve_tls};
 pub use state::{AppState, ConsoleConfig, ServerConfig};
+pub use tls::TlsConfig;

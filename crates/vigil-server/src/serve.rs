@@ -8,6 +8,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
+use crate::tls::{ClientAddr, TlsConfig, TlsListener};
 use crate::{auth, console, error, routes, telemetry};
 
 /// The whole application: every route behind the authorization middleware,
@@ -40,7 +41,32 @@ pub async fn serve(
     }
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router(state).into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Like [`serve`], over HTTPS with `tls` (the console's session cookie is
+/// then always `Secure`).
+///
+/// # Errors
+///
+/// An I/O error of the listener.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: TlsConfig,
+    mut state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "https api listening");
+    }
+    state.config.console.secure_cookies = true;
+    let listener = TlsListener::new(listener, tls)?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<ClientAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

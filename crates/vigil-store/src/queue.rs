@@ -246,7 +246,8 @@ impl Store {
     }
 
     /// Alerts created since `since`, counted per `bucket_micros` and
-    /// severity.
+    /// severity. One index-only range scan per severity over
+    /// `(tenant, severity, created_at)`: the rows themselves are never read.
     pub async fn alert_histogram(
         &self,
         tenant: TenantId,
@@ -255,27 +256,30 @@ impl Store {
     ) -> Result<Vec<HistogramCell>> {
         const OP: &str = "alert_histogram";
         let bucket = bucket_micros.max(1);
-        dispatch!(self, |pool, DB| {
-            let rows = sqlx::query(
-                "SELECT (created_at - $1) / $2 AS b, severity, COUNT(*) AS n FROM alerts \
-                 WHERE tenant = $3 AND created_at >= $1 GROUP BY b, severity ORDER BY b, severity",
-            )
-            .bind(since.as_micros())
-            .bind(bucket)
-            .bind(tenant.to_string())
-            .fetch_all(pool)
-            .await
-            .map_err(db(OP))?;
-            rows.iter()
-                .map(|r| {
-                    Ok(HistogramCell {
+        let mut out = Vec::new();
+        for sev in Severity::ALL {
+            dispatch!(self, |pool, DB| {
+                let rows = sqlx::query(
+                    "SELECT (created_at - $1) / $2 AS b, COUNT(*) AS n FROM alerts \
+                     WHERE tenant = $3 AND severity = $4 AND created_at >= $1 GROUP BY b ORDER BY b",
+                )
+                .bind(since.as_micros())
+                .bind(bucket)
+                .bind(tenant.to_string())
+                .bind(sev.rank())
+                .fetch_all(pool)
+                .await
+                .map_err(db(OP))?;
+                for r in &rows {
+                    out.push(HistogramCell {
                         bucket: since.add_micros(r.int("alerts", "b")?.saturating_mul(bucket)),
-                        severity: r.small("alerts", "severity")?,
+                        severity: sev.rank(),
                         count: r.int("alerts", "n")?,
-                    })
-                })
-                .collect()
-        })
+                    });
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Events received since `since` (every tenant), per `bucket_micros`.

@@ -73,6 +73,12 @@ pub struct ServerSection {
     /// A console session ends after this many minutes without a request.
     /// Default: 30.
     pub session_idle_mins: u64,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs
+    /// `tls_key`. The console's cookie is then always `Secure`. Default:
+    /// none (plain HTTP).
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of `tls_cert`. Default: none.
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// `[pipeline]`.
@@ -188,6 +194,8 @@ impl Default for ServerSection {
             hec_ack: true,
             secure_cookies: false,
             session_idle_mins: 30,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

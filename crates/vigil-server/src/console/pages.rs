@@ -347,8 +347,13 @@ pub(crate) async fn alert(
         None => None,
     };
     let pretty = |v: &Json| serde_json::to_string_pretty(v).unwrap_or_default();
-    let matched = a
-        .details
+    // Sigma puts the fields it matched under `matched`; other detectors
+    // keep their own shape, shown whole.
+    let matched_src = match a.details.get("matched") {
+        Some(m @ Json::Object(_)) => m,
+        _ => &a.details,
+    };
+    let matched = matched_src
         .as_object()
         .map(|o| {
             o.iter()

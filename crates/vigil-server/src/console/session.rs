@@ -17,7 +17,6 @@
 //!   exist.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use axum::body::Body;
@@ -141,8 +140,8 @@ fn same_secret(a: &str, b: &str) -> bool {
 /// audit log.
 fn source(req_ext: &axum::http::Extensions) -> String {
     req_ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())
+        .get::<ConnectInfo<crate::tls::ClientAddr>>()
+        .map_or_else(|| "local".to_owned(), |c| c.0.0.ip().to_string())
 }
 
 /// A safe place to go after signing in: a local path only.
