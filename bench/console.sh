@@ -20,10 +20,11 @@ RUNS=${RUNS:-30}
 PORT=${PORT:-18490}
 PW="bench password 1234"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-cargo build --release -q -p vigil -p vigil-store --example console_seed
+cargo build --release -q -p vigil --bin vigil
+cargo build --release -q -p vigil-store --example console_seed
 DATA=$(mktemp -d)
 SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$DATA"; }
+cleanup() { if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$DATA"; }
 trap cleanup EXIT
 "$CARGO_TARGET_DIR/release/examples/console_seed" "$DATA/data" "$ALERTS" "$INCIDENTS" "$PW"
 VIGIL_LOG=warn "$CARGO_TARGET_DIR/release/vigil" --data-dir "$DATA/data" serve --listen "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &

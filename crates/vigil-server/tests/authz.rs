@@ -774,6 +774,43 @@ async fn page_call(
         .await
 }
 
+/// Posts the sign-in form as a browser does: first `GET /login` for the
+/// pre-session token (a cookie and the same value in a hidden field).
+async fn login_call(app: &TestApp, form: &str) -> Reply {
+    let r = page_call(app, &Method::GET, "/login", None, "").await;
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(set.starts_with("vigil_login="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let token = set["vigil_login=".len()..]
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let page = r.text();
+    assert!(
+        page.contains(&format!("name=\"login_csrf\" value=\"{token}\"")),
+        "the form carries the cookie's token"
+    );
+    let req = Request::post("/login")
+        .header(header::COOKIE, format!("vigil_login={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(with_login_csrf(form, &token)))
+        .expect("request");
+    app.send(req).await
+}
+
+fn with_login_csrf(form: &str, token: &str) -> String {
+    format!("{form}&{}", form_urlencoded_pair("login_csrf", token))
+}
+
 fn assert_console_headers(r: &Reply, what: &str) {
     let h = |n: &str| {
         r.headers
@@ -828,8 +865,18 @@ async fn every_console_route_by_every_person_and_csrf() {
         let post = rule.method == Method::POST;
 
         // Anonymous: public routes answer; pages send the browser to the
-        // sign-in page, forms are refused.
-        let r = page_call(&app, &rule.method, &c.uri, None, &c.form).await;
+        // sign-in page, forms are refused. The sign-in form itself needs
+        // its pre-session token: without it, 403.
+        if rule.path == "/login" && post {
+            let r = page_call(&app, &rule.method, &c.uri, None, &c.form).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "sign-in without its token");
+            assert_console_headers(&r, &what);
+        }
+        let r = if rule.path == "/login" && post {
+            login_call(&app, &c.form).await
+        } else {
+            page_call(&app, &rule.method, &c.uri, None, &c.form).await
+        };
         assert_console_headers(&r, &what);
         if rule.access == Access::Public {
             assert_eq!(r.status, c.allowed, "anonymous on {what}: {}", r.text());
@@ -910,7 +957,11 @@ async fn every_console_route_by_every_person_and_csrf() {
                     assert!(r.text().contains("CSRF"), "{role} on {what}: {}", r.text());
                 }
             }
-            let r = page_call(&app, &rule.method, &c.uri, Some(&cookie), &form).await;
+            let r = if rule.path == "/login" && post {
+                login_call(&app, &form).await
+            } else {
+                page_call(&app, &rule.method, &c.uri, Some(&cookie), &form).await
+            };
             assert_eq!(r.status, want, "{role} on {what}: {}", r.text());
             assert_console_headers(&r, &format!("{role} on {what}"));
             checked += 1;
@@ -940,14 +991,7 @@ async fn console_sign_in_lockout_and_sign_out() {
     };
 
     // Success: a cookie with the right attributes, back to `next`.
-    let r = page_call(
-        &app,
-        &Method::POST,
-        "/login",
-        None,
-        &login("analyst", PASSWORD),
-    )
-    .await;
+    let r = login_call(&app, &login("analyst", PASSWORD)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(
         r.headers
@@ -997,59 +1041,34 @@ async fn console_sign_in_lockout_and_sign_out() {
     let r = page_call(&app, &Method::GET, "/alerts", Some(&cookie), "").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out");
 
-    // Five wrong passwords lock the user: the right one is refused then.
+    // Five wrong passwords lock the user: the right one is refused then,
+    // but a session it already has goes on (a lockout must not let anyone
+    // sign a user out).
+    let (live, _) = session(&app, Role::Viewer).await;
     for _ in 0..5 {
-        let r = page_call(
-            &app,
-            &Method::POST,
-            "/login",
-            None,
-            &login("viewer", "wrong password!!"),
-        )
-        .await;
+        let r = login_call(&app, &login("viewer", "wrong password!!")).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
-    let r = page_call(
-        &app,
-        &Method::POST,
-        "/login",
-        None,
-        &login("viewer", PASSWORD),
-    )
-    .await;
+    let r = login_call(&app, &login("viewer", PASSWORD)).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "locked user");
+    assert_eq!(
+        page_call(&app, &Method::GET, "/", Some(&live), "")
+            .await
+            .status,
+        StatusCode::OK,
+        "the live session survives the lockout"
+    );
     // After the lockout it works again.
     app.clock.advance_micros(16 * 60 * 1_000_000);
-    let r = page_call(
-        &app,
-        &Method::POST,
-        "/login",
-        None,
-        &login("viewer", PASSWORD),
-    )
-    .await;
+    let r = login_call(&app, &login("viewer", PASSWORD)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "lockout over");
 
     // Twenty failures from one address lock the address for everyone.
     for i in 0..20 {
-        let r = page_call(
-            &app,
-            &Method::POST,
-            "/login",
-            None,
-            &login(&format!("ghost{i}"), "x"),
-        )
-        .await;
+        let r = login_call(&app, &login(&format!("ghost{i}"), "x")).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
-    let r = page_call(
-        &app,
-        &Method::POST,
-        "/login",
-        None,
-        &login("admin", PASSWORD),
-    )
-    .await;
+    let r = login_call(&app, &login("admin", PASSWORD)).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
     assert!(r.headers.contains_key(header::RETRY_AFTER));
 

@@ -502,7 +502,7 @@ impl Store {
     }
 
     /// The live session for a cookie value: unknown, expired (absolute or
-    /// idle for `idle_micros`), disabled or locked users give `None`.
+    /// idle for `idle_micros`) sessions and disabled users give `None`.
     /// Touches `last_seen` when it is older than `touch_micros`.
     pub async fn find_session(
         &self,
@@ -539,7 +539,9 @@ impl Store {
             return Ok(None);
         };
         let idle = s.last_seen.add_micros(idle_micros) <= now;
-        if now >= s.expires_at || idle || s.user.disabled_at.is_some() || s.user.is_locked(now) {
+        // A lockout stops new sign-ins only: ending live sessions on it would
+        // let anyone sign a user out by failing its password five times.
+        if now >= s.expires_at || idle || s.user.disabled_at.is_some() {
             self.delete_session_hash(&hash).await?;
             return Ok(None);
         }

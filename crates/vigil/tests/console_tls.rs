@@ -61,10 +61,31 @@ async fn console_over_https_sets_a_secure_cookie() {
         .expect("https get");
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("content-security-policy"));
+    // The sign-in form's pre-session token: a Secure cookie and a field.
+    let pre = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        pre.starts_with("vigil_login=") && pre.contains("; Secure"),
+        "{pre}"
+    );
+    let token = pre["vigil_login=".len()..]
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let page = r.text().await.expect("page");
+    assert!(page.contains(&token));
     let r = https
         .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("username=ana&password=a+long+password+here")
+        .header("cookie", format!("vigil_login={token}"))
+        .body(format!(
+            "username=ana&password=a+long+password+here&login_csrf={token}"
+        ))
         .send()
         .await
         .expect("sign in");

@@ -257,24 +257,69 @@ pub(crate) async fn authorize(State(state): State<AppState>, req: Request, next:
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// `GET /login`: the sign-in form.
-pub(crate) async fn login_page(
-    State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
-) -> Response {
-    render(
-        &state,
-        "login.html",
-        minijinja::context! { next => local_target(q.get("next").map(String::as_str)), error => "" },
-    )
-}
+/// The pre-session cookie of the sign-in form: the same random value is in
+/// the cookie and in the form's `login_csrf` field, and `POST /login`
+/// wants both (a cross-site form cannot send the SameSite=Strict cookie, so
+/// nobody can be signed in to someone else's account behind their back).
+const LOGIN_COOKIE: &str = "vigil_login";
 
-fn login_failed(state: &AppState, status: StatusCode, next: &str, msg: &str) -> Response {
+/// The sign-in form with a pre-session token: the request's own if it has
+/// one, else a new one set as a cookie.
+fn login_form(state: &AppState, headers: &HeaderMap, next: &str, error: &str) -> Response {
+    let existing = cookie(headers, LOGIN_COOKIE)
+        .filter(|t| {
+            t.len() == 43
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned);
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => match vigil_store::random_token() {
+            Ok(t) => (t, true),
+            Err(e) => return AppError::from(e).into_response(),
+        },
+    };
     let mut res = render(
         state,
         "login.html",
-        minijinja::context! { next, error => msg },
+        minijinja::context! { next, error, login_csrf => &token },
     );
+    if fresh {
+        let mut c =
+            format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600");
+        if state.config.console.secure_cookies {
+            c.push_str("; Secure");
+        }
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// `GET /login`: the sign-in form.
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    login_form(
+        &state,
+        &headers,
+        local_target(q.get("next").map(String::as_str)),
+        "",
+    )
+}
+
+fn login_failed(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    msg: &str,
+) -> Response {
+    let mut res = login_form(state, headers, next, msg);
     *res.status_mut() = status;
     res
 }
@@ -287,16 +332,30 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
     let now = state.clock.now();
     let cfg = state.config.console.clone();
     let source = source(req.extensions());
-    let body = match read_form(req.into_body()).await {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let body = match read_form(body).await {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
     let form = Form::parse(&body);
     let next = local_target(form.get("next")).to_owned();
+    let token_ok = match (cookie(&headers, LOGIN_COOKIE), form.get("login_csrf")) {
+        (Some(c), Some(f)) => !c.is_empty() && same_secret(c, f),
+        _ => false,
+    };
+    if !token_ok {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "the sign-in form is stale or was not sent from this site; reload the sign-in page and try again",
+        );
+    }
     let limiter = &state.inner.logins;
     if let Some(until) = limiter.locked(&source, now) {
         let mut res = login_failed(
             &state,
+            &headers,
             StatusCode::TOO_MANY_REQUESTS,
             &next,
             "Too many failed sign-ins from your address; try again later.",
@@ -385,10 +444,22 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
                 return AppError::from(e).into_response();
             }
         }
-        return login_failed(&state, StatusCode::UNAUTHORIZED, &next, GENERIC_FAILURE);
+        return login_failed(
+            &state,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            GENERIC_FAILURE,
+        );
     }
     let Some(user) = user else {
-        return login_failed(&state, StatusCode::UNAUTHORIZED, &next, GENERIC_FAILURE);
+        return login_failed(
+            &state,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            GENERIC_FAILURE,
+        );
     };
     let (id, _) = match state
         .store
