@@ -27,6 +27,27 @@ pub(crate) fn when(t: Timestamp) -> String {
     s.get(..19).unwrap_or(&s).replace('T', " ")
 }
 
+/// Principal labels (`user:<id>`) shown as the user's name where known.
+async fn people(
+    state: &AppState,
+    tenant: vigil_model::TenantId,
+) -> Result<HashMap<String, String>, AppError> {
+    Ok(state
+        .store
+        .list_users(tenant)
+        .await?
+        .into_iter()
+        .map(|u| (format!("user:{}", u.id), u.username))
+        .collect())
+}
+
+fn name_of(names: &HashMap<String, String>, label: &str) -> String {
+    names
+        .get(label)
+        .cloned()
+        .unwrap_or_else(|| label.to_owned())
+}
+
 /// What every page's frame needs: who is signed in and the CSRF token.
 fn frame(p: &Principal, s: &ConsoleSession, nav: &str) -> Json {
     json!({
@@ -364,6 +385,7 @@ pub(crate) async fn alert(
     let state_name = triage
         .as_ref()
         .map_or_else(|| "new".to_owned(), |t| t.state.clone());
+    let names = people(&state, p.tenant).await?;
     let ctx = merge(
         frame(&p, &s, "alerts"),
         json!({
@@ -375,7 +397,7 @@ pub(crate) async fn alert(
             "details": pretty(&a.details),
             "event": pretty(&a.event),
             "raw": a.event.get("event.original").or_else(|| a.event.get("event").and_then(|e| e.get("original"))).and_then(Json::as_str),
-            "triage": triage.as_ref().map(|t| json!({"state": t.state, "reason": t.reason, "assignee": t.assignee, "updated": when(t.updated_at), "by": t.updated_by})),
+            "triage": triage.as_ref().map(|t| json!({"state": t.state, "reason": t.reason, "assignee": t.assignee, "updated": when(t.updated_at), "by": name_of(&names, &t.updated_by)})),
             "incident": incident.as_ref().map(|i| json!({"number": i.number, "title": i.title, "status": i.status})),
             "related": related.iter().filter(|r| r.alert.id != a.id).take(10).map(|r| alert_row(&r.alert, &r.state, r.incident_id.as_deref(), r.hits)).collect::<Vec<_>>(),
             "notice": q.get("notice"),
@@ -471,7 +493,9 @@ pub(crate) async fn incident(
         .map(ToString::to_string)
         .chain([inc.id.clone()])
         .collect();
-    let runs: Vec<Json> = store
+    let names = people(&state, p.tenant).await?;
+    let mut runs: Vec<Json> = Vec::new();
+    for r in store
         .list_runs(p.tenant, None, None, 500)
         .await?
         .iter()
@@ -482,8 +506,17 @@ pub(crate) async fn incident(
                     .and_then(Json::as_str)
                     .is_some_and(|i| i == inc.id)
         })
-        .map(run_row)
-        .collect();
+    {
+        let log = store.run_log(p.tenant, &r.id).await?;
+        let tail: Vec<Json> = log
+            .iter()
+            .rev()
+            .take(6)
+            .rev()
+            .map(|l| json!({"at": when(l.at), "step": l.step, "event": l.event, "message": l.message}))
+            .collect();
+        runs.push(merge(run_row(r), json!({ "log": tail })));
+    }
     let ctx = merge(
         frame(&p, &s, "incidents"),
         json!({
@@ -493,13 +526,13 @@ pub(crate) async fn incident(
                 "tags": inc.tags,
                 "flags": inc.flags,
                 "aware": when(inc.aware_at),
-                "created_by": inc.created_by,
+                "created_by": name_of(&names, &inc.created_by),
             })),
             "alerts": alerts,
             "tasks": tasks.iter().map(|t| json!({"title": t.title, "status": t.status, "assignee": t.assignee, "updated": when(t.updated_at)})).collect::<Vec<_>>(),
-            "timeline": timeline.iter().map(|e| json!({"at": when(e.at), "kind": e.kind, "actor": e.actor, "text": e.text})).collect::<Vec<_>>(),
+            "timeline": timeline.iter().map(|e| json!({"at": when(e.at), "kind": e.kind, "actor": name_of(&names, &e.actor), "text": e.text})).collect::<Vec<_>>(),
             "observables": observables.iter().map(|o| json!({"kind": o.kind, "value": o.value, "known": !o.intel.is_null() && o.intel != json!([]) && o.intel != json!({}), "added": when(o.added_at)})).collect::<Vec<_>>(),
-            "evidence": evidence.iter().map(|e| json!({"id": e.id, "name": e.name, "media_type": e.media_type, "size": e.size, "sha256": e.sha256, "added": when(e.added_at), "by": e.added_by})).collect::<Vec<_>>(),
+            "evidence": evidence.iter().map(|e| json!({"id": e.id, "name": e.name, "media_type": e.media_type, "size": e.size, "sha256": e.sha256, "added": when(e.added_at), "by": name_of(&names, &e.added_by)})).collect::<Vec<_>>(),
             "runs": runs,
             "this_page": format!("/incidents/{}", inc.number),
             "notice": q.get("notice"),

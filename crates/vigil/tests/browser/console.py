@@ -17,7 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL = os.environ["VIGIL_URL"].rstrip("/")
 USER = os.environ["VIGIL_USER"]
@@ -69,6 +70,14 @@ def check(cond, what):
         sys.exit(1)
 
 
+def go(el):
+    """Clicks something that loads a new page and waits until it has."""
+    old = d.find_element(By.TAG_NAME, "html")
+    el.click()
+    WebDriverWait(d, 30).until(EC.staleness_of(old))
+    WebDriverWait(d, 30).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
+
+
 def text(css):
     els = d.find_elements(By.CSS_SELECTOR, css)
     return els[0].text if els else ""
@@ -93,14 +102,14 @@ try:
     step("a wrong password is refused")
     d.find_element(By.ID, "username").send_keys(USER)
     d.find_element(By.ID, "password").send_keys("not the password")
-    d.find_element(By.ID, "sign-in").click()
+    go(d.find_element(By.ID, "sign-in"))
     check("Wrong user name or password" in text("#login-error"), "generic failure message")
 
     step("sign in")
     d.find_element(By.ID, "username").clear()
     d.find_element(By.ID, "username").send_keys(USER)
     d.find_element(By.ID, "password").send_keys(PASSWORD)
-    d.find_element(By.ID, "sign-in").click()
+    go(d.find_element(By.ID, "sign-in"))
     check(d.current_url.endswith("/alerts"), "back to the page asked for: " + d.current_url)
     cookies = {c["name"]: c for c in d.get_cookies()}
     session = cookies.get("vigil_session")
@@ -109,7 +118,7 @@ try:
     check(session.get("sameSite") == "Strict", "session cookie is SameSite=Strict")
 
     step("see the dashboard")
-    d.find_element(By.LINK_TEXT, "Dashboard").click()
+    go(d.find_element(By.LINK_TEXT, "Dashboard"))
     check(text("h1") == "Dashboard", "dashboard heading")
     check(len(d.find_elements(By.CSS_SELECTOR, "svg.chart")) == 3, "three server-rendered SVG charts")
     check(d.find_elements(By.CSS_SELECTOR, "#alerts-by-severity svg rect"), "severity bars drawn")
@@ -121,14 +130,14 @@ try:
     shot("02-dashboard")
 
     step("filter the alert queue")
-    d.find_element(By.LINK_TEXT, "Alerts").click()
+    go(d.find_element(By.LINK_TEXT, "Alerts"))
     Select(d.find_element(By.ID, "f-status")).select_by_value("all")
-    d.find_element(By.ID, "apply-filters").click()
+    go(d.find_element(By.ID, "apply-filters"))
     all_rows = d.find_elements(By.CSS_SELECTOR, "tr.alert-row")
     check(len(all_rows) >= 2, f"at least two alerts in the queue, saw {len(all_rows)}")
     Select(d.find_element(By.ID, "f-severity")).select_by_value("high")
     d.find_element(By.ID, "f-q").send_keys("SSH failed")
-    d.find_element(By.ID, "apply-filters").click()
+    go(d.find_element(By.ID, "apply-filters"))
     check("severity=high" in d.current_url, "filter in the URL: " + d.current_url)
     rows = d.find_elements(By.CSS_SELECTOR, "tr.alert-row")
     check(len(rows) >= 1, "filtered queue has the high alert")
@@ -138,17 +147,17 @@ try:
     shot("03-queue-filtered")
 
     step("triage an alert")
-    d.find_element(By.CSS_SELECTOR, "tr.alert-row a.alert-link").click()
+    go(d.find_element(By.CSS_SELECTOR, "tr.alert-row a.alert-link"))
     check(text("#alert-state") == "new", "alert starts new: " + text("#alert-state"))
     check("Failed password" in text("#raw-event"), "raw event shown")
-    d.find_element(By.ID, "triage-ack").click()
+    go(d.find_element(By.ID, "triage-ack"))
     check(text("#alert-state") == "acknowledged", "alert acknowledged: " + text("#alert-state"))
     check("alert marked acknowledged" in text("#notice"), "notice after triage")
     alert_url = d.current_url
     shot("04-alert-triaged")
 
     step("open an incident from the alert")
-    d.find_element(By.ID, "open-incident").click()
+    go(d.find_element(By.ID, "open-incident"))
     check("/incidents/" in d.current_url, "on the incident page: " + d.current_url)
     check(text("#incident-title").startswith("INC-"), "incident title")
     check("opened from the alert" in text("#notice"), "notice after opening")
@@ -163,7 +172,7 @@ try:
         d.get(incident_url)
     shot("05-incident-pending")
     d.find_element(By.CSS_SELECTOR, "form.approval input[name=comment]").send_keys("confirmed in the browser")
-    d.find_element(By.CSS_SELECTOR, "form.approval button.approve").click()
+    go(d.find_element(By.CSS_SELECTOR, "form.approval button.approve"))
     check("step approved" in text("#notice"), "notice after approval: " + text("#notice"))
     deadline = time.time() + 60
     while "succeeded" not in text("#runs .run-status"):
@@ -192,7 +201,7 @@ try:
     check(not v, f"no CSP violations in the browser: {v}")
 
     step("sign out")
-    d.find_element(By.ID, "logout").click()
+    go(d.find_element(By.ID, "logout"))
     check("/login" in d.current_url, "back at sign-in: " + d.current_url)
     d.get(URL + "/")
     check("/login" in d.current_url, "the old session no longer works")
