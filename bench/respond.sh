@@ -6,6 +6,8 @@
 #
 # (1) alerts/s through commit_detections on SQLite with aggregation off
 #     (baseline) and on (1 h window, 500 rule × entity keys), same run;
+#     then the related-alerts entity index catching up with the baseline's
+#     change feed (alerts/s indexed; outside the commit);
 # (2) playbook triggering: one alert matched against 100 alert-trigger
 #     playbooks (criterion, alerts/s);
 # (3) step latency without network: a 20-step run driven through the state

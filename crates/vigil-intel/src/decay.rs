@@ -86,11 +86,7 @@ impl DecayModel {
     pub fn score(&self, ind: &Indicator, now: Timestamp) -> f64 {
         let base = f64::from(ind.confidence);
         let p = self.params(ind.kind);
-        let Some(since) = [ind.last_seen, ind.valid_from, ind.first_seen]
-            .into_iter()
-            .flatten()
-            .max()
-        else {
+        let Some(since) = Self::since(ind) else {
             return base;
         };
         if p.lifetime_days == 0 || p.speed <= 0.0 {
@@ -102,6 +98,59 @@ impl DecayModel {
             return 0.0;
         }
         base * (1.0 - (t / life).powf(1.0 / p.speed))
+    }
+
+    /// When the indicator's score falls below the threshold, whatever
+    /// `now` is (`None`: it never does). See [`inactive_after_since`](Self::inactive_after_since).
+    pub fn inactive_after(&self, ind: &Indicator) -> Option<Timestamp> {
+        self.inactive_after_since(ind.kind, ind.confidence, Self::since(ind))
+    }
+
+    /// The time decay counts from: the latest of last seen, valid from and
+    /// first seen.
+    pub fn since(ind: &Indicator) -> Option<Timestamp> {
+        [ind.last_seen, ind.valid_from, ind.first_seen]
+            .into_iter()
+            .flatten()
+            .max()
+    }
+
+    /// When an indicator of `kind` with `confidence`, last asserted or seen
+    /// at `since`, scores below the threshold (`None`: never — no time, a
+    /// type that does not decay, threshold 0). The score is monotone in
+    /// time, so the moment is exact: `base (1 − (t / life)^(1/speed)) ≥
+    /// threshold ⇔ t ≤ life (1 − threshold / base)^speed`. Confidence
+    /// already below the threshold is inactive from the start
+    /// (`Some(MIN)`).
+    pub fn inactive_after_since(
+        &self,
+        kind: IndicatorType,
+        confidence: u8,
+        since: Option<Timestamp>,
+    ) -> Option<Timestamp> {
+        let base = f64::from(confidence);
+        if self.threshold <= 0.0 {
+            return None;
+        }
+        if base < self.threshold {
+            return Some(Timestamp::from_micros(i64::MIN));
+        }
+        let p = self.params(kind);
+        if p.lifetime_days == 0 || p.speed <= 0.0 {
+            return None;
+        }
+        let since = since?;
+        let horizon_days =
+            f64::from(p.lifetime_days) * (1.0 - self.threshold / base).max(0.0).powf(p.speed);
+        // Active while t ≤ horizon: the first inactive microsecond is
+        // one past it.
+        let horizon_us = (horizon_days * DAY_US).floor() as i64;
+        Some(Timestamp::from_micros(
+            since
+                .as_micros()
+                .saturating_add(horizon_us)
+                .saturating_add(1),
+        ))
     }
 
     /// Valid at `now` and scoring at least the threshold.

@@ -1,50 +1,151 @@
 //! The intel [`Detector`]: matches every event against the [`MatchIndex`]
-//! and raises one alert per indicator hit, carrying the indicator's context
-//! (type, value, feeds, confidence, TLP, related actors/malware, ATT&CK
-//! techniques), plus an `intel.sighting` effect the store counts.
+//! and raises one alert per active indicator hit, carrying the indicator's
+//! context (type, value, feeds, confidence, TLP, related actors/malware,
+//! ATT&CK techniques), plus an `intel.sighting` effect the store counts.
+//!
+//! It holds the match index and the compact [`Contexts`] only — full
+//! records stay in the store; build it with [`IntelDetectorBuilder`] from
+//! indicators streamed out of the store, one page at a time.
 
 use std::sync::Arc;
 
 use serde_json::json;
-use vigil_model::{Alert, DetectCtx, Detector, Effect, Event, FieldRegistry, Severity};
+use vigil_model::{Alert, DetectCtx, Detector, Effect, Event, FieldRegistry, Severity, Timestamp};
 
+use crate::context::{Context, Contexts, ContextsBuilder, Skipped};
+use crate::decay::DecayModel;
 use crate::index::MatchIndex;
 use crate::indicator::{Indicator, IndicatorSet};
 use crate::matcher::{Match, Matcher};
 
 /// Matches events against indicators; stateless (sightings go out as
-/// effects). Rebuild it (hot reload) when the indicators change.
+/// effects). Rebuild it (hot reload) when the indicators change; expiry and
+/// decay need no rebuild (each hit checks the indicator's active window).
 #[derive(Debug)]
 pub struct IntelDetector {
     id: String,
-    set: Arc<IndicatorSet>,
+    contexts: Arc<Contexts>,
     index: Arc<MatchIndex>,
     matcher: Matcher,
     buf: Vec<Match>,
 }
 
-impl IntelDetector {
-    /// A detector with id `id` over `set` and its `index` (built from the
-    /// same set, so ids agree). Field names are resolved in `registry`.
-    pub fn new(
-        id: &str,
-        registry: &FieldRegistry,
-        set: Arc<IndicatorSet>,
-        index: Arc<MatchIndex>,
-    ) -> Self {
+/// What [`IntelDetectorBuilder`] took in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Indicators offered.
+    pub offered: usize,
+    /// Kept and indexed.
+    pub indexed: usize,
+    /// Left out: past `valid_until` or decayed at build time.
+    pub inactive: usize,
+    /// Left out: the value does not fit its type's index, or the tables
+    /// are full.
+    pub unindexable: usize,
+}
+
+/// Builds an [`IntelDetector`] one indicator at a time (the index and the
+/// contexts share ids).
+#[derive(Debug)]
+pub struct IntelDetectorBuilder {
+    contexts: ContextsBuilder,
+    index: MatchIndex,
+    stats: BuildStats,
+}
+
+impl IntelDetectorBuilder {
+    /// Leaves out indicators inactive at `now`; with `decay`, decayed ones
+    /// count as inactive (and the rest stop matching when they decay).
+    pub fn new(now: Timestamp, decay: Option<DecayModel>) -> Self {
         Self {
+            contexts: ContextsBuilder::new(now, decay),
+            index: MatchIndex::new(),
+            stats: BuildStats::default(),
+        }
+    }
+
+    /// When each feed last synced (see [`ContextsBuilder::feed_assertions`]).
+    pub fn feed_assertions(&mut self, asserted: impl IntoIterator<Item = (String, Timestamp)>) {
+        self.contexts.feed_assertions(asserted);
+    }
+
+    /// Adds one indicator.
+    pub fn add(&mut self, ind: &Indicator) {
+        self.stats.offered += 1;
+        if !self.index.accepts(ind.kind, &ind.value) {
+            self.stats.unindexable += 1;
+            return;
+        }
+        match self.contexts.push(ind) {
+            Ok(id) => {
+                self.index.insert(ind.kind, &ind.value, id);
+                self.stats.indexed += 1;
+            }
+            Err(Skipped::Inactive) => self.stats.inactive += 1,
+            Err(Skipped::Full) => self.stats.unindexable += 1,
+        }
+    }
+
+    /// What was taken in so far.
+    pub fn stats(&self) -> BuildStats {
+        self.stats
+    }
+
+    /// The detector with id `id`; field names are resolved in `registry`.
+    pub fn build(self, id: &str, registry: &FieldRegistry) -> IntelDetector {
+        let mut index = self.index;
+        index.shrink();
+        IntelDetector {
             id: id.to_string(),
-            set,
-            index,
+            contexts: Arc::new(self.contexts.finish()),
+            index: Arc::new(index),
             matcher: Matcher::new(registry),
             buf: Vec::new(),
         }
     }
 }
 
+impl IntelDetector {
+    /// A detector over every indicator of `set` active at `now` (see
+    /// [`IntelDetectorBuilder`]).
+    pub fn from_set(
+        id: &str,
+        registry: &FieldRegistry,
+        set: &IndicatorSet,
+        now: Timestamp,
+        decay: Option<DecayModel>,
+    ) -> Self {
+        let mut b = IntelDetectorBuilder::new(now, decay);
+        for (_, ind) in set.iter() {
+            b.add(ind);
+        }
+        b.build(id, registry)
+    }
+
+    /// Indicators it matches (before expiry at match time).
+    pub fn len(&self) -> usize {
+        self.contexts.len()
+    }
+
+    /// True when it has no indicators.
+    pub fn is_empty(&self) -> bool {
+        self.contexts.is_empty()
+    }
+
+    /// Heap bytes of the match index and the contexts.
+    pub fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes() + self.contexts.heap_bytes()
+    }
+
+    /// Heap bytes of the match index alone.
+    pub fn index_heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
+    }
+}
+
 /// Alert severity from confidence: ≥ 85 high, ≥ 50 medium, else low.
-fn severity(ind: &Indicator) -> Severity {
-    match ind.confidence {
+fn severity(c: &Context<'_>) -> Severity {
+    match c.confidence {
         85.. => Severity::High,
         50.. => Severity::Medium,
         _ => Severity::Low,
@@ -60,9 +161,12 @@ impl Detector for IntelDetector {
         self.buf.clear();
         self.matcher.match_event(&self.index, event, &mut self.buf);
         for m in &self.buf {
-            let Some(ind) = self.set.get(m.indicator) else {
+            let Some(ind) = self.contexts.get(m.indicator) else {
                 continue;
             };
+            if !ind.active_at(ctx.now) {
+                continue;
+            }
             let rule_id = format!("intel:{}:{}", ind.kind, ind.value);
             let title = format!("Threat intel match: {} {}", ind.kind, ind.value);
             let mut alert = Alert::for_event(
@@ -71,14 +175,15 @@ impl Detector for IntelDetector {
                 &self.id,
                 &rule_id,
                 &title,
-                severity(ind),
+                severity(&ind),
                 ctx.now,
             );
-            alert.tags = ind
+            let p = ind.profile;
+            alert.tags = p
                 .techniques
                 .iter()
                 .map(|t| format!("attack.{}", t.to_ascii_lowercase()))
-                .chain(ind.labels.iter().cloned())
+                .chain(p.labels.iter().map(|l| l.to_string()))
                 .collect();
             let field = ctx.registry.name(m.field).map(|n| n.to_string());
             alert.details = json!({
@@ -87,9 +192,9 @@ impl Detector for IntelDetector {
                     "value": ind.value,
                     "confidence": ind.confidence,
                     "tlp": ind.tlp.map(|t| t.as_str()),
-                    "feeds": ind.provenance.iter().map(|p| json!({"feed": p.feed, "object_id": p.object_id})).collect::<Vec<_>>(),
-                    "related": ind.related,
-                    "techniques": ind.techniques,
+                    "feeds": p.feeds.iter().map(|f| json!({"feed": &**f})).collect::<Vec<_>>(),
+                    "related": &*p.related,
+                    "techniques": &*p.techniques,
                     "valid_until": ind.valid_until,
                 },
                 "field": field,
@@ -133,9 +238,8 @@ mod tests {
         i.techniques.insert("T1071.004".into());
         i.related.insert("BadRAT".into());
         set.insert(i);
-        let index = Arc::new(MatchIndex::build(&set));
         let reg = FieldRegistry::new();
-        let mut d = IntelDetector::new("intel", &reg, Arc::new(set), index);
+        let mut d = IntelDetector::from_set("intel", &reg, &set, Timestamp::from_secs(0), None);
         let mut b = EventBuilder::new(
             TenantId::DEFAULT,
             Timestamp::from_secs(9),

@@ -216,6 +216,22 @@ impl MatchIndex {
         ix
     }
 
+    /// True when [`insert`](Self::insert) would index `value` (it fits its
+    /// type: an address, a network, a hash of the right length).
+    pub fn accepts(&self, kind: IndicatorType, value: &str) -> bool {
+        use IndicatorType as T;
+        let b = value.as_bytes();
+        match kind {
+            T::Ipv4 | T::Ipv6 => value.parse::<IpAddr>().is_ok(),
+            T::Ipv4Cidr | T::Ipv6Cidr => value.parse::<ipnet::IpNet>().is_ok(),
+            T::Md5 => hex_decode::<16>(b).is_some(),
+            T::Sha1 => hex_decode::<20>(b).is_some(),
+            T::Sha256 => hex_decode::<32>(b).is_some(),
+            T::Sha512 => hex_decode::<64>(b).is_some(),
+            _ => true,
+        }
+    }
+
     /// Indexes one normalised value (as produced by
     /// [`normalize::normalize`]). Returns false if the value does not fit
     /// its type (it is then not indexed). The first id inserted for a key

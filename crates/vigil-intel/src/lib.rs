@@ -49,6 +49,7 @@ mod hash;
 
 pub mod attack;
 pub mod blocklist;
+pub mod context;
 pub mod decay;
 pub mod detector;
 pub mod export;
@@ -64,6 +65,7 @@ pub mod report;
 pub mod stix;
 pub mod warninglist;
 
+pub use context::{Contexts, ContextsBuilder};
 pub use decay::DecayModel;
 pub use detector::IntelDetector;
 pub use error::{Error, Result};

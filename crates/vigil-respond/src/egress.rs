@@ -289,6 +289,51 @@ impl Guard {
             Some(url::Host::Ipv6(a)) => (a.to_string(), Some(IpAddr::V6(a))),
             None => return Err(Error::Egress(format!("{url}: no host"))),
         };
+        let addrs = self.addresses(url, &host, literal, resolver)?;
+        Ok(Cleared {
+            host,
+            addrs: addrs
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, port))
+                .collect(),
+            url: parsed,
+        })
+    }
+
+    /// Checks a mail relay (or any non-HTTP endpoint) `host:port` the same
+    /// way as a URL's host: allowlist, special ranges after resolution.
+    /// Returns the socket addresses to connect to.
+    pub fn check_host(
+        &self,
+        host: &str,
+        port: u16,
+        resolver: &dyn Resolver,
+    ) -> Result<Vec<SocketAddr>> {
+        let bare = host.trim().trim_start_matches('[').trim_end_matches(']');
+        let label = format!("smtp://{host}:{port}");
+        if bare.is_empty() {
+            return Err(Error::Egress(format!("{label}: no host")));
+        }
+        let (name, literal) = match bare.parse::<IpAddr>() {
+            Ok(ip) => (ip.to_string(), Some(ip)),
+            Err(_) => (bare.trim_end_matches('.').to_ascii_lowercase(), None),
+        };
+        let addrs = self.addresses(&label, &name, literal, resolver)?;
+        Ok(addrs
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect())
+    }
+
+    /// The addresses of `host` (`literal` when it is one) if the allowlist
+    /// and the special ranges let them through; `url` labels the errors.
+    fn addresses(
+        &self,
+        url: &str,
+        host: &str,
+        literal: Option<IpAddr>,
+        resolver: &dyn Resolver,
+    ) -> Result<Vec<IpAddr>> {
         let addrs = match literal {
             Some(ip) => {
                 if !self.net_allowed(ip) {
@@ -299,7 +344,7 @@ impl Guard {
                 vec![ip]
             }
             None => {
-                if !self.name_allowed(&host)
+                if !self.name_allowed(host)
                     && !self.allow.iter().any(|a| matches!(a, Allow::Net(_)))
                 {
                     return Err(Error::Egress(format!(
@@ -307,12 +352,12 @@ impl Guard {
                     )));
                 }
                 let ips = resolver
-                    .resolve(&host)
+                    .resolve(host)
                     .map_err(|e| Error::Egress(format!("{url}: cannot resolve {host}: {e}")))?;
                 if ips.is_empty() {
                     return Err(Error::Egress(format!("{url}: {host} has no address")));
                 }
-                let by_name = self.name_allowed(&host);
+                let by_name = self.name_allowed(host);
                 for ip in &ips {
                     let by_net = self.net_allowed(*ip);
                     if !by_name && !by_net {
@@ -342,14 +387,7 @@ impl Guard {
                 )));
             }
         }
-        Ok(Cleared {
-            host,
-            addrs: addrs
-                .into_iter()
-                .map(|ip| SocketAddr::new(ip, port))
-                .collect(),
-            url: parsed,
-        })
+        Ok(addrs)
     }
 }
 
@@ -530,5 +568,31 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("exa mple.com"));
+    }
+
+    #[test]
+    fn mail_relays_pass_the_same_checks() {
+        let g = guard(&["hooks.example.com", "127.0.0.1/32"]);
+        let r = resolver();
+        let ok = |h: &str, p: u16| {
+            g.check_host(h, p, &r)
+                .map(|a| a.iter().map(|x| x.to_string()).collect::<Vec<_>>())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(ok("hooks.example.com", 587).unwrap(), ["34.117.59.81:587"]);
+        assert_eq!(ok("127.0.0.1", 2525).unwrap(), ["127.0.0.1:2525"]);
+        // A listed name that resolves to loopback is still refused.
+        let named = guard(&["rebind.example.com"]);
+        let e = named
+            .check_host("rebind.example.com", 25, &r)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("smtp://rebind.example.com:25"), "{e}");
+        assert!(e.contains("loopback"), "{e}");
+        let e = ok("169.254.169.254", 25).unwrap_err();
+        assert!(e.contains("not on the egress allowlist"), "{e}");
+        let e = ok("public.example.com", 25).unwrap_err();
+        assert!(e.contains("not on the egress allowlist"), "{e}");
+        assert!(ok("", 25).is_err());
     }
 }

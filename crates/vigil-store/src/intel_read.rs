@@ -62,6 +62,65 @@ impl Store {
         })
     }
 
+    /// The stored indicators among `keys` (type, normalised value); keys
+    /// not stored are absent. Reads by primary key, a chunk of keys per
+    /// query, so importing a small batch into a large store reads only
+    /// what it merges with.
+    pub async fn get_indicators_by_keys(
+        &self,
+        tenant: TenantId,
+        keys: &[(&str, &str)],
+    ) -> Result<Vec<IndicatorRecord>> {
+        const OP: &str = "get_indicators_by_keys";
+        const CHUNK: usize = 200;
+        let mut out = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            let cond: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(kind = ${} AND value = ${})", 2 + 2 * i, 3 + 2 * i))
+                .collect();
+            let sql = format!(
+                "SELECT {IND_COLUMNS} FROM intel_indicators WHERE tenant = $1 AND ({})",
+                cond.join(" OR ")
+            );
+            let rows = dispatch!(self, |pool, DB| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.to_string());
+                for (k, v) in chunk {
+                    q = q.bind(*k).bind(*v);
+                }
+                let rows = q.fetch_all(pool).await.map_err(db(OP))?;
+                rows.iter()
+                    .map(indicator_from_row)
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Indicators whose `valid_until` has passed at `now` (the
+    /// `(tenant, valid_until)` index finds them without reading the rest),
+    /// by type and value.
+    pub async fn list_expired_indicators(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+    ) -> Result<Vec<IndicatorRecord>> {
+        const OP: &str = "list_expired_indicators";
+        let sql = format!(
+            "SELECT {IND_COLUMNS} FROM intel_indicators WHERE tenant = $1 \
+             AND valid_until IS NOT NULL AND valid_until <= $2 ORDER BY kind, value"
+        );
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.to_string())
+                .bind(now.as_micros())
+                .fetch_all(pool)
+                .await
+                .map_err(db(OP))?;
+            rows.iter().map(indicator_from_row).collect()
+        })
+    }
+
     /// Every indicator of one type, by value.
     pub async fn list_indicators_of(
         &self,
@@ -111,9 +170,9 @@ impl Store {
         }
         if q.after.is_some() {
             let (a, b) = (next(), next());
-            sql.push_str(&format!(
-                " AND (kind > ${a} OR (kind = ${a} AND value > ${b}))"
-            ));
+            // A row-value comparison: both engines walk the primary key
+            // (tenant, kind, value) from the cursor instead of scanning.
+            sql.push_str(&format!(" AND (kind, value) > (${a}, ${b})"));
         }
         sql.push_str(" ORDER BY kind, value");
         if q.limit.is_some() {

@@ -76,6 +76,7 @@ macro_rules! impl_both {
 }
 
 mod aggregate;
+mod alert_entities;
 mod alerts;
 mod attack;
 mod audit;
@@ -107,6 +108,7 @@ mod vuln_discovery;
 mod vuln_intel;
 
 pub use aggregate::{SuppressionMatch, SuppressionRecord};
+pub use alert_entities::{ALERT_ENTITIES_CONSUMER, RelatedAlert};
 pub use alerts::{AlertCursor, AlertQuery, SortOrder};
 pub use audit::{AuditEntry, AuditVerification, BrokenLink, NewAudit};
 pub use blocklist::{BlocklistCandidate, BlocklistEntry};

@@ -25,12 +25,20 @@ use crate::migrations::{BLOCK_RESPOND, Migration, version};
 use crate::row::RowExt;
 
 /// The respond block's migrations (block 6).
-pub const RESPOND_MIGRATIONS: &[Migration] = &[Migration {
-    version: version(BLOCK_RESPOND, 1),
-    name: "respond",
-    sqlite: include_str!("../migrations/sqlite/60001_respond.sql"),
-    postgres: include_str!("../migrations/postgres/60001_respond.sql"),
-}];
+pub const RESPOND_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: version(BLOCK_RESPOND, 1),
+        name: "respond",
+        sqlite: include_str!("../migrations/sqlite/60001_respond.sql"),
+        postgres: include_str!("../migrations/postgres/60001_respond.sql"),
+    },
+    Migration {
+        version: version(BLOCK_RESPOND, 10),
+        name: "alert_entities",
+        sqlite: include_str!("../migrations/sqlite/60010_alert_entities.sql"),
+        postgres: include_str!("../migrations/postgres/60010_alert_entities.sql"),
+    },
+];
 
 /// Alert triage states.
 pub const TRIAGE_STATES: [&str; 5] = [

@@ -211,6 +211,7 @@ suite! {
         intel_query_indicators_filters_and_pages,
         taxii_collections_and_feeds,
         respond_incidents_triage_and_runs,
+        related_alerts_share_entities,
         console_users_sessions_and_queue,
     ],
     two: [

@@ -8,8 +8,10 @@
 //!    time of each step.
 //! 2. Memory: the match index alone, built from the normalised values with
 //!    nothing else allocated meanwhile — RSS delta (`/proc/self/statm`) and
-//!    the index's own heap accounting, per indicator. (Full records live in
-//!    the store; the detector keeps them only to describe hits.)
+//!    the index's own heap accounting, per indicator; then what `vigil
+//!    serve`'s detector keeps — the index plus the compact per-indicator
+//!    contexts — built from indicators streamed in pages as serve reads
+//!    them from the store. (Full records live in the store.)
 //! 3. Matching: EVTX files (`$DATA/evtx`, via the `evtx` crate and the
 //!    Sigma evtx mapping, as `vigil hunt` reads them) and syslog lines
 //!    (`$DATA/logs/loghub/{OpenSSH,Linux}`, parsed and sshd-enriched as the
@@ -24,6 +26,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use vigil_intel::detector::IntelDetectorBuilder;
 use vigil_intel::{Indicator, IndicatorId, IndicatorSet, IndicatorType, MatchIndex, Matcher};
 use vigil_model::{Event, FieldId, FieldRegistry, TenantId, Timestamp};
 
@@ -318,6 +321,35 @@ fn main() {
     );
     drop(index);
     drop(normalised);
+
+    // 2b. What `vigil serve` keeps: the index plus the compact contexts,
+    // built from indicators streamed in pages (as serve reads the store).
+    let rss0 = rss_bytes();
+    let (c0, t0) = (thread_cpu(), Instant::now());
+    let mut b = IntelDetectorBuilder::new(Timestamp::from_secs(0), None);
+    for chunk in pairs.chunks(20_000) {
+        let page: Vec<Indicator> = chunk
+            .iter()
+            .filter_map(|(k, v)| Indicator::new(*k, v, "bench", None).ok())
+            .collect();
+        for i in &page {
+            b.add(i);
+        }
+    }
+    let det = b.build("intel", &reg);
+    let (det_wall, det_cpu) = (t0.elapsed().as_secs_f64(), thread_cpu() - c0);
+    let rss1 = rss_bytes();
+    println!(
+        "detector (index + compact contexts, from 20k-indicator pages): {} indicators in {det_wall:.2}s wall, {det_cpu:.2}s CPU; \
+         RSS delta {:.1} MiB = {:.0} bytes/indicator; heap accounting {:.0} bytes/indicator (index {:.0} + contexts {:.0}) (target ≤ 200)",
+        det.len(),
+        rss1.saturating_sub(rss0) as f64 / 1048576.0,
+        rss1.saturating_sub(rss0) as f64 / det.len() as f64,
+        det.heap_bytes() as f64 / det.len() as f64,
+        det.index_heap_bytes() as f64 / det.len() as f64,
+        (det.heap_bytes() - det.index_heap_bytes()) as f64 / det.len() as f64
+    );
+    drop(det);
 
     // 1. The full load path of `vigil serve`: normalise, merge, index.
     let rss_a = rss_bytes();

@@ -336,6 +336,18 @@ pub enum AlertsCommand {
         /// Suppression id.
         id: String,
     },
+    /// Alerts sharing an entity (host, user, source or destination IP,
+    /// process, file hash, domain) with an alert, newest first.
+    Related {
+        /// Alert id.
+        id: String,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Args)]

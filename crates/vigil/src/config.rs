@@ -118,6 +118,41 @@ pub struct DetectSection {
     /// last seen within the window increments that alert's hit count and
     /// last-seen time instead of opening a new alert. Default: 0 (off).
     pub aggregate_secs: u64,
+    /// The threat-intel matcher (`[detect.intel]`).
+    pub intel: IntelSection,
+}
+
+/// `[detect.intel]`: matching events against the stored indicators.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntelSection {
+    /// Indicators stop matching when their decay score (confidence falling
+    /// with the time since last seen, per type — see docs/intel.md) drops
+    /// below `decay_threshold`, as they do past `valid_until`. Default:
+    /// true.
+    pub decay: bool,
+    /// Decay score (0–100) below which an indicator stops matching.
+    /// Default: 20.
+    pub decay_threshold: f64,
+}
+
+impl Default for IntelSection {
+    fn default() -> Self {
+        Self {
+            decay: true,
+            decay_threshold: 20.0,
+        }
+    }
+}
+
+impl IntelSection {
+    /// The decay model matching uses (`None` when decay is off).
+    pub fn decay_model(&self) -> Option<vigil_intel::DecayModel> {
+        self.decay.then(|| vigil_intel::DecayModel {
+            threshold: self.decay_threshold,
+            ..Default::default()
+        })
+    }
 }
 
 /// `[detect.sigma]`: the Sigma detector of `vigil serve` and `vigil ingest`.

@@ -146,3 +146,15 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()
 }
+
+/// The current time for CLI commands; `VIGIL_NOW` (RFC 3339 or
+/// `YYYY-MM-DD`) replaces the clock, for tests of expiry, decay and SLA
+/// dates.
+pub(crate) fn now() -> anyhow::Result<vigil_model::Timestamp> {
+    use anyhow::Context as _;
+    use vigil_model::Clock as _;
+    match std::env::var("VIGIL_NOW") {
+        Ok(s) if !s.trim().is_empty() => crate::commands::vuln::parse_time(&s).context("VIGIL_NOW"),
+        _ => Ok(vigil_model::SystemClock.now()),
+    }
+}

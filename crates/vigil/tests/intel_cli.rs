@@ -60,7 +60,41 @@ async fn listed_observables_raise_alerts_with_context() {
     let found: Value = serde_json::from_str(&out).expect("search json");
     assert_eq!(found[0]["value"], "evil.example", "{found}");
 
-    let s = Server::start(dir.path(), None);
+    // The fixture's indicators date from 2024: with decay on (the
+    // default) the IP and the domain would have decayed away (see
+    // stale_indicators_decay_away); this test is about matching.
+    let cfg = dir.path().join("vigil.toml");
+    std::fs::write(&cfg, "[detect.intel]\ndecay = false\n").expect("config");
+    let s = Server::start(dir.path(), Some(&cfg));
+    let items = intel_alerts(&s, 3).await;
+    let mut rules: Vec<&str> = items.iter().filter_map(|a| a["rule_id"].as_str()).collect();
+    rules.sort_unstable();
+    assert_eq!(
+        rules,
+        [
+            "intel:domain:evil.example",
+            "intel:ipv4:203.0.113.7",
+            "intel:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ],
+        "{items:#?}"
+    );
+    let ip = items
+        .iter()
+        .find(|a| a["rule_id"] == "intel:ipv4:203.0.113.7")
+        .expect("ip alert");
+    assert_eq!(ip["details"]["indicator"]["confidence"], 90, "{ip}");
+    assert_eq!(
+        ip["details"]["indicator"]["feeds"][0]["feed"], "test-feed",
+        "{ip}"
+    );
+    assert_eq!(ip["details"]["field"], "destination.ip", "{ip}");
+    s.stop();
+}
+
+/// Posts one event holding a listed IP, a subdomain of a listed domain, a
+/// listed SHA-256 in Sysmon's `Hashes` and a warninglisted IP; the intel
+/// alerts once `want` of them arrived (or after 30 s).
+async fn intel_alerts(s: &Server, want: usize) -> Vec<Value> {
     let token = s.token.clone().expect("bootstrap token");
     let event = serde_json::json!({
         "@timestamp": "2024-06-01T12:00:00Z",
@@ -79,7 +113,7 @@ async fn listed_observables_raise_alerts_with_context() {
         .expect("ingest");
     assert_eq!(r.status(), 200);
     let deadline = Instant::now() + Duration::from_secs(30);
-    let items = loop {
+    loop {
         let v: Value = client()
             .get(s.url("/api/v1/alerts?limit=100"))
             .bearer_auth(&token)
@@ -102,32 +136,41 @@ async fn listed_observables_raise_alerts_with_context() {
                     .collect()
             })
             .unwrap_or_default();
-        if items.len() >= 3 || Instant::now() > deadline {
-            break items;
+        if items.len() >= want || Instant::now() > deadline {
+            return items;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let mut rules: Vec<&str> = items.iter().filter_map(|a| a["rule_id"].as_str()).collect();
-    rules.sort_unstable();
+    }
+}
+
+/// With the default decay model, indicators last asserted in January 2024
+/// (valid from then, imported — re-asserted by their feed — on 2024-02-01,
+/// `VIGIL_NOW`) have decayed by now: the IP (30-day lifetime) and the
+/// domain (180 days) no longer match; the SHA-256 (hashes never decay)
+/// still does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_indicators_decay_away() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["intel", "import", "--output", "json", "--quiet"])
+        .args(["--feed", "test-feed", &fixture("bundle.json")])
+        .env("VIGIL_NOW", "2024-02-01T00:00:00Z")
+        .output()
+        .expect("run vigil");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("import json");
+    assert_eq!(r["indicators_added"], 4, "{r}");
+    let s = Server::start(dir.path(), None);
+    let items = intel_alerts(&s, 1).await;
+    // The alerts of one event are committed together: once one is there,
+    // all are.
+    let rules: Vec<&str> = items.iter().filter_map(|a| a["rule_id"].as_str()).collect();
     assert_eq!(
         rules,
-        [
-            "intel:domain:evil.example",
-            "intel:ipv4:203.0.113.7",
-            "intel:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        ],
+        ["intel:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
         "{items:#?}"
     );
-    let ip = items
-        .iter()
-        .find(|a| a["rule_id"] == "intel:ipv4:203.0.113.7")
-        .expect("ip alert");
-    assert_eq!(ip["details"]["indicator"]["confidence"], 90, "{ip}");
-    assert_eq!(
-        ip["details"]["indicator"]["feeds"][0]["feed"], "test-feed",
-        "{ip}"
-    );
-    assert_eq!(ip["details"]["field"], "destination.ip", "{ip}");
     s.stop();
 }
 

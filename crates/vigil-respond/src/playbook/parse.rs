@@ -177,10 +177,18 @@ impl Validator<'_> {
         let cond = match t {
             Trigger::Alert(a) => {
                 for e in &a.entities {
-                    if !["host", "user", "source_ip", "destination_ip"].contains(&e.as_str()) {
-                        return Err(format!(
-                            "unknown entity {e:?}; one of host, user, source_ip, destination_ip"
-                        ));
+                    const KNOWN: [&str; 8] = [
+                        "host",
+                        "user",
+                        "source_ip",
+                        "destination_ip",
+                        "process",
+                        "command_line",
+                        "file_hash",
+                        "domain",
+                    ];
+                    if !KNOWN.contains(&e.as_str()) {
+                        return Err(format!("unknown entity {e:?}; one of {}", KNOWN.join(", ")));
                     }
                 }
                 a.condition.as_deref()

@@ -79,6 +79,10 @@ pub fn matches_alert(t: &AlertTrigger, alert: &Alert, templates: &Templates) -> 
             "user" => e.user.is_some(),
             "source_ip" => e.source_ip.is_some(),
             "destination_ip" => e.destination_ip.is_some(),
+            "process" => e.process.is_some(),
+            "command_line" => e.command_line.is_some(),
+            "file_hash" => e.file_hash.is_some(),
+            "domain" => e.domain.is_some(),
             _ => false,
         };
         if !present {

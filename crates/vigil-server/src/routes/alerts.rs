@@ -169,3 +169,90 @@ pub(crate) async fn get_alert(
         None => Err(not_found()),
     }
 }
+
+/// An entity two alerts share.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub(crate) struct SharedEntity {
+    /// host, user, source_ip, destination_ip, process, file_hash, domain.
+    kind: String,
+    value: String,
+}
+
+/// An alert sharing entities with the one asked about.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub(crate) struct RelatedAlertDto {
+    alert: AlertDto,
+    /// What it shares with the alert asked about.
+    shared: Vec<SharedEntity>,
+}
+
+/// Alerts related to one alert, newest first.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub(crate) struct RelatedAlerts {
+    items: Vec<RelatedAlertDto>,
+}
+
+/// Related-alert paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RelatedParams {
+    /// At most this many, 1 to 1000; by default, 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+}
+
+/// Alerts that share an entity (host, user, source or destination IP,
+/// process, file hash, domain) with one alert, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/{id}/related",
+    tag = "alerts",
+    params(("id" = String, Path, description = "Alert id (UUID)"), RelatedParams),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The related alerts", body = RelatedAlerts),
+        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such alert in the caller's tenant", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn related_alerts(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RelatedParams>,
+) -> Result<Json<RelatedAlerts>, AppError> {
+    let not_found = || AppError::not_found(format!("no alert {id:?}"));
+    let alert_id: AlertId = id.parse().map_err(|_| not_found())?;
+    let limit = page_limit(q.limit)?;
+    // The index follows the change feed; bring it up to date first (the
+    // server's runner does it every few seconds anyway).
+    if let Err(e) = state.store.catch_up_alert_entities(state.clock.now()).await {
+        tracing::warn!(error = %e, "alert entity index");
+    }
+    let related = state
+        .timed(
+            "related_alerts",
+            state.store.related_alerts(p.tenant, alert_id, limit),
+        )
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(RelatedAlerts {
+        items: related
+            .iter()
+            .map(|r| RelatedAlertDto {
+                alert: AlertDto::from(&r.alert),
+                shared: r
+                    .shared
+                    .iter()
+                    .map(|(kind, value)| SharedEntity {
+                        kind: kind.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }))
+}

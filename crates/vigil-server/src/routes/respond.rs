@@ -1,7 +1,7 @@
 //! Response routes: incidents (create, read with clocks/alerts/tasks/
 //! timeline, change, notes, tasks), alert triage, suppressions, playbooks
-//! (list, upload a YAML version) and runs (list, read with the log,
-//! approve/deny, cancel). Runs are driven by `vigil serve`'s runner: a
+//! (list, upload a YAML version, run now or dry-run) and runs (list, read
+//! with the log, approve/deny, cancel). Runs are driven by `vigil serve`'s runner: a
 //! decision here is recorded (with the run's revision, so it cannot race
 //! the runner) and the runner carries the run on.
 
@@ -925,6 +925,121 @@ pub(crate) async fn upload_playbook(
         .put_playbook(p.tenant, &pb.id, text, pb.enabled, &p, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(playbook_dto(&rec))))
+}
+
+/// A manual run of a playbook.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RunInput {
+    /// The run's `inputs` (the names a manual trigger lists; any JSON).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    inputs: serde_json::Map<String, serde_json::Value>,
+    /// Run it for this alert (the template context's `alert`).
+    #[serde(default)]
+    alert: Option<String>,
+    /// Only show what the run would do, without any side effect.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// What a dry run would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct DryRunDto {
+    /// Always true.
+    dry_run: bool,
+    /// The status the run would end in (succeeded, failed, waiting_approval, …).
+    status: String,
+    /// Each step it would take: `{step, event, message}`.
+    #[schema(value_type = Vec<Object>)]
+    log: Vec<serde_json::Value>,
+}
+
+/// Starts a run of a playbook (latest version) now, with inputs and
+/// optionally for an alert; `vigil serve`'s runner drives it (poll
+/// `/api/v1/runs/{id}`). With `dry_run`, answers what the run would do,
+/// without side effects and without storing a run.
+#[utoipa::path(
+    post,
+    path = "/api/v1/playbooks/{id}/runs",
+    tag = "playbooks",
+    params(("id" = String, Path, description = "Playbook id")),
+    request_body = RunInput,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 201, description = "The run, started (or queued past the playbook's concurrency limit)", body = RunDto),
+        (status = 200, description = "The dry run", body = DryRunDto),
+        (status = 400, description = "No such alert, or the playbook fails to render", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such playbook", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn run_playbook(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<RunInput>,
+) -> Result<axum::response::Response, AppError> {
+    use crate::playbook_runs::{StartError, create_run, dry_run, manual_trigger};
+    use axum::response::IntoResponse;
+    let rec = state
+        .store
+        .get_playbook(p.tenant, &id, None)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no playbook {id}")))?;
+    let pb = playbook::parse(
+        &format!("playbook {} v{}", rec.id, rec.version),
+        &rec.source,
+    )
+    .map_err(|e| AppError::internal(format!("stored playbook {id} does not load: {e}")))?;
+    let t = manual_trigger(&state.store, p.tenant, input.alert.as_deref())
+        .await
+        .map_err(|e| match e {
+            StartError::Store(e) => e.into(),
+            other => AppError::bad_request(other.to_string()),
+        })?;
+    let inputs = serde_json::Value::Object(input.inputs);
+    let now = state.clock.now();
+    if input.dry_run {
+        let (status, log) = dry_run(&pb, &t.kind, t.trigger, inputs, now)
+            .map_err(|e| AppError::bad_request(e.to_string()))?;
+        let log = log
+            .into_iter()
+            .map(|e| json!({ "step": e.step, "event": e.event, "message": e.message }))
+            .collect();
+        return Ok(Json(DryRunDto {
+            dry_run: true,
+            status: status.as_str().to_string(),
+            log,
+        })
+        .into_response());
+    }
+    let started = create_run(
+        &state.store,
+        p.tenant,
+        &rec,
+        &pb,
+        &t.kind,
+        &t.trigger_id,
+        t.trigger,
+        inputs,
+        &p,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        StartError::Store(e) => e.into(),
+        other => AppError::internal(other.to_string()),
+    })?
+    .ok_or_else(|| {
+        AppError::new(
+            crate::error::ErrorKind::Conflict,
+            "a run for this trigger exists already",
+        )
+    })?;
+    Ok((StatusCode::CREATED, Json(run_dto(&started.record))).into_response())
 }
 
 /// A run.

@@ -109,6 +109,54 @@ pub async fn intel_indicators_objects_and_feeds(s: Store) {
     assert_eq!(dom.created_at, t(10));
     assert_eq!(dom.techniques, ["T1071.004"]);
     assert_eq!(dom.tlp.as_deref(), Some("TLP:AMBER"));
+    // By key: only the stored ones among the keys, whatever the chunking.
+    let mut keys: Vec<(String, String)> = (0..450)
+        .map(|i| ("ipv4".to_string(), format!("198.51.100.{i}")))
+        .collect();
+    keys.insert(7, ("domain".into(), "evil.example".into()));
+    keys.push(("ipv4".into(), "203.0.113.7".into()));
+    keys.push(("domain".into(), "203.0.113.7".into()));
+    let refs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut got: Vec<(String, String)> = s
+        .get_indicators_by_keys(d, &refs)
+        .await
+        .expect("by keys")
+        .into_iter()
+        .map(|r| (r.kind, r.value))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("domain".to_string(), "evil.example".to_string()),
+            ("ipv4".to_string(), "203.0.113.7".to_string())
+        ]
+    );
+    assert!(
+        s.get_indicators_by_keys(super::OTHER, &refs)
+            .await
+            .expect("other tenant")
+            .is_empty()
+    );
+    // Expired: valid_until passed, found through its index.
+    let mut old = ind("ipv4", "192.0.2.1", &["a"]);
+    old.valid_until = Some(t(65));
+    s.upsert_indicators(d, &[old], t(61))
+        .await
+        .expect("expiring");
+    assert!(
+        s.list_expired_indicators(d, t(65))
+            .await
+            .expect("expired")
+            .len()
+            == 1
+    );
+    assert!(
+        s.list_expired_indicators(d, t(64))
+            .await
+            .expect("expired")
+            .is_empty()
+    );
     let found = s.search_indicators(d, "EVIL", 10).await.expect("search");
     assert_eq!(found.len(), 1);
     assert!(

@@ -9,6 +9,7 @@ mod intel;
 mod intel_ops;
 mod jobs;
 mod migrations;
+mod related;
 mod respond;
 mod rules;
 mod secrets;
@@ -26,6 +27,7 @@ pub use intel::*;
 pub use intel_ops::*;
 pub use jobs::*;
 pub use migrations::*;
+pub use related::*;
 pub use respond::*;
 pub use rules::*;
 pub use secrets::*;
@@ -83,6 +85,7 @@ pub fn alert(tenant: TenantId, n: usize, created: Timestamp, severity: Severity)
             user: (n.is_multiple_of(2)).then(|| "alice".to_owned()),
             source_ip: Some("10.0.0.1".into()),
             destination_ip: None,
+            ..Entities::default()
         },
         tags: vec!["attack.t1059".into(), format!("n{n}")],
         details: serde_json::json!({ "n": n, "matched": ["a", "b"], "ratio": 0.5 }),

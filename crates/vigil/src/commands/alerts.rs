@@ -1,4 +1,4 @@
-//! `vigil alerts list`.
+//! `vigil alerts list` and `vigil alerts related`.
 
 use std::process::ExitCode;
 
@@ -22,6 +22,7 @@ pub async fn run(cfg: Config, cmd: AlertsCommand) -> Result<ExitCode> {
         AlertsCommand::Suppress(a) => super::respond::suppress(cfg, a).await,
         AlertsCommand::Suppressions { format } => super::respond::suppressions(cfg, format).await,
         AlertsCommand::Unsuppress { id } => super::respond::unsuppress(cfg, &id).await,
+        AlertsCommand::Related { id, limit, format } => related(cfg, &id, limit, format).await,
     }
 }
 
@@ -39,6 +40,10 @@ struct AlertRow {
     user: Option<String>,
     source_ip: Option<String>,
     destination_ip: Option<String>,
+    process: Option<String>,
+    command_line: Option<String>,
+    file_hash: Option<String>,
+    domain: Option<String>,
     event_id: Option<String>,
     tags: Vec<String>,
     /// 1 + repeats folded in by aggregation.
@@ -63,6 +68,10 @@ impl From<Alert> for AlertRow {
             user: a.entities.user,
             source_ip: a.entities.source_ip,
             destination_ip: a.entities.destination_ip,
+            process: a.entities.process,
+            command_line: a.entities.command_line,
+            file_hash: a.entities.file_hash,
+            domain: a.entities.domain,
             event_id: a.event_id.map(|e| e.to_string()),
             last_seen: a.event_time.to_rfc3339(),
             tags: a.tags,
@@ -131,5 +140,67 @@ async fn list(cfg: Config, a: AlertsListArgs) -> Result<ExitCode> {
         .collect();
     output::print(&rows, a.format)?;
     store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One related alert as the CLI shows it.
+#[derive(Serialize)]
+struct RelatedRow {
+    #[serde(flatten)]
+    alert: AlertRow,
+    /// What it shares with the alert asked about (`kind=value`).
+    shared: Vec<String>,
+}
+
+impl Row for RelatedRow {
+    fn headers() -> &'static [&'static str] {
+        &["time", "severity", "rule", "title", "shared", "id"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.alert.event_time.clone(),
+            self.alert.severity.to_string(),
+            format!("{}/{}", self.alert.detector, self.alert.rule_id),
+            self.alert.title.clone(),
+            self.shared.join(" "),
+            self.alert.id.clone(),
+        ]
+    }
+}
+
+async fn related(
+    cfg: Config,
+    id: &str,
+    limit: u32,
+    format: crate::cli::OutputFormat,
+) -> Result<ExitCode> {
+    let alert_id: vigil_model::AlertId = id
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{id:?} is not an alert id"))?;
+    let store = context::open_store(&cfg).await?;
+    // The index follows the change feed; `vigil serve` keeps it current,
+    // catch it up here in case no server runs.
+    let (_, clock) = context::runtime();
+    store.catch_up_alert_entities(clock.now()).await?;
+    let found = store
+        .related_alerts(
+            vigil_model::TenantId::DEFAULT,
+            alert_id,
+            limit.clamp(1, 1000),
+        )
+        .await?;
+    store.close().await;
+    let Some(found) = found else {
+        anyhow::bail!("no alert {id}");
+    };
+    let rows: Vec<RelatedRow> = found
+        .into_iter()
+        .map(|r| RelatedRow {
+            shared: r.shared.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            alert: AlertRow::from(r.alert),
+        })
+        .collect();
+    output::print(&rows, format)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -767,10 +767,9 @@ async fn expired(ctx: &SyncContext, tenant: TenantId, feed: &str) -> Result<i64>
     let now = ctx.clock.now();
     let n = ctx
         .store
-        .list_indicators(tenant)
+        .list_expired_indicators(tenant, now)
         .await?
         .iter()
-        .filter(|r| r.valid_until.is_some_and(|u| u <= now))
         .filter(|r| {
             r.provenance
                 .as_array()

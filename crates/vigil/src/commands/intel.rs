@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
@@ -17,8 +16,8 @@ use serde::Serialize;
 use vigil_intel::list::{self, ListFormat};
 use vigil_intel::stix::{self, ImportOptions};
 use vigil_intel::{
-    ImportReport, Indicator, IndicatorSet, IndicatorType, IntelDetector, ItemError, MatchIndex,
-    Provenance, StixObject, Tlp, Warninglist, Warninglists, misp,
+    ImportReport, Indicator, IndicatorSet, IndicatorType, IntelDetector, ItemError, Provenance,
+    StixObject, Tlp, Warninglist, Warninglists, misp,
 };
 use vigil_model::{FieldRegistry, TenantId, Timestamp};
 use vigil_store::{FeedRecord, IndicatorRecord, StixObjectRecord, Store, UpsertStats};
@@ -231,8 +230,7 @@ async fn import(cfg: Config, a: ImportArgs) -> Result<ExitCode> {
     let suppressed = lists.suppress(&mut set);
 
     let store = context::open_store(&cfg).await?;
-    let (_, clock) = context::runtime();
-    let now = clock.now();
+    let now = context::now()?;
     let (ind_stats, obj_stats) =
         store_parsed(&store, TenantId::DEFAULT, &set, &objects, now).await?;
 
@@ -279,8 +277,13 @@ pub async fn store_parsed(
     objects: &[StixObject],
     now: Timestamp,
 ) -> Result<(UpsertStats, UpsertStats)> {
+    // Only the stored indicators this batch merges with, by key.
+    let keys: Vec<(&str, &str)> = set
+        .iter()
+        .map(|(_, i)| (i.kind.as_str(), i.value.as_str()))
+        .collect();
     let mut stored = IndicatorSet::new();
-    for r in store.list_indicators(tenant).await? {
+    for r in store.get_indicators_by_keys(tenant, &keys).await? {
         if let Some(i) = from_record(&r) {
             stored.insert(i);
         }
@@ -575,38 +578,70 @@ pub(crate) fn object_record(o: &StixObject) -> StixObjectRecord {
     }
 }
 
-/// The intel detector over the stored indicators valid at `now`; `None`
-/// when there are none.
+/// Stored indicators read per page while building the detector (so the
+/// full records never sit in memory all at once).
+const DETECTOR_PAGE: u32 = 20_000;
+
+/// The intel detector over the stored indicators active at `now` (valid,
+/// and with `decay`, not decayed below its threshold); `None` when there
+/// are none. Reads the store a page at a time and keeps only the match
+/// index and the compact contexts.
 pub async fn detector(
     store: &Store,
     registry: &FieldRegistry,
     now: Timestamp,
+    decay: Option<vigil_intel::DecayModel>,
 ) -> Result<Option<IntelDetector>> {
-    let mut set = IndicatorSet::new();
-    for r in store
-        .list_indicators(TenantId::DEFAULT)
+    let mut b = vigil_intel::detector::IntelDetectorBuilder::new(now, decay);
+    // A feed still listing an indicator at its last successful sync
+    // re-asserts it: decay counts from then.
+    let feeds = store
+        .list_feeds(TenantId::DEFAULT)
         .await
-        .context("cannot load the intel indicators")?
-    {
-        if let Some(i) = from_record(&r) {
-            set.insert(i);
+        .context("cannot read the feeds")?;
+    b.feed_assertions(
+        feeds
+            .into_iter()
+            .filter_map(|f| f.last_success.map(|t| (f.name, t))),
+    );
+    let mut q = vigil_store::IndicatorQuery {
+        limit: Some(DETECTOR_PAGE),
+        ..Default::default()
+    };
+    loop {
+        let page = store
+            .query_indicators(TenantId::DEFAULT, &q)
+            .await
+            .context("cannot load the intel indicators")?;
+        for r in &page {
+            if let Some(mut i) = from_record(r) {
+                // Receiving (or changing) it is an assertion too: decay
+                // counts from then at the earliest.
+                i.last_seen = i.last_seen.max(Some(r.updated_at));
+                b.add(&i);
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == DETECTOR_PAGE as usize => {
+                q.after = Some((last.kind.clone(), last.value.clone()));
+            }
+            _ => break,
         }
     }
-    if set.is_empty() {
+    let stats = b.stats();
+    if stats.indexed == 0 {
         return Ok(None);
     }
-    let index = MatchIndex::build_at(&set, now);
+    let d = b.build("intel", registry);
     tracing::info!(
-        indicators = set.len(),
-        matchable = index.len(),
+        indicators = stats.offered,
+        matchable = stats.indexed,
+        inactive = stats.inactive,
+        unindexable = stats.unindexable,
+        heap_bytes = d.heap_bytes(),
         "intel detector built"
     );
-    Ok(Some(IntelDetector::new(
-        "intel",
-        registry,
-        Arc::new(set),
-        Arc::new(index),
-    )))
+    Ok(Some(d))
 }
 
 #[derive(Debug, Serialize)]

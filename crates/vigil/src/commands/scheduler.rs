@@ -18,6 +18,10 @@ use crate::config::Config;
 /// Kind of the event-retention job.
 pub const RETENTION_JOB: &str = "retention.events";
 
+/// Kind of the job that deletes expired manual blocklist entries (they stop
+/// being served at their TTL; this removes the rows).
+pub const BLOCKLIST_PURGE_JOB: &str = "intel.blocklist.purge";
+
 /// How long a claimed job is ours before another server may take it.
 const LEASE_MICROS: i64 = 5 * 60 * 1_000_000;
 
@@ -35,6 +39,16 @@ pub async fn register(store: &Store, cfg: &Config, clock: &dyn Clock) -> Result<
             })
             .await?;
     }
+    store
+        .upsert_job(&JobSpec {
+            name: BLOCKLIST_PURGE_JOB.into(),
+            kind: BLOCKLIST_PURGE_JOB.into(),
+            interval_secs: Some(3600),
+            next_run: clock.now(),
+            payload: serde_json::json!({}),
+            tenant: TenantId::DEFAULT,
+        })
+        .await?;
     Ok(())
 }
 
@@ -150,6 +164,16 @@ async fn run_job(
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(deleted = n, days, "event retention");
+            Ok(())
+        }
+        BLOCKLIST_PURGE_JOB => {
+            let n = store
+                .purge_expired_blocklist_entries(lease.tenant, clock.now())
+                .await
+                .map_err(|e| e.to_string())?;
+            if n > 0 {
+                tracing::info!(deleted = n, "expired blocklist entries purged");
+            }
             Ok(())
         }
         other => Err(format!("unknown job kind {other:?}")),

@@ -44,8 +44,16 @@ pub async fn run(
         metrics: Some(sigma_metrics.clone()),
     };
     let mut detectors = context::detectors(&cfg, &registry, &sigma)?;
-    // Threat intel: the stored indicators valid now (rebuilt on SIGHUP).
-    if let Some(d) = crate::commands::intel::detector(&store, &registry, clock.now()).await? {
+    // Threat intel: the stored indicators active now (rebuilt on SIGHUP and
+    // when they change; expiry and decay apply per hit).
+    if let Some(d) = crate::commands::intel::detector(
+        &store,
+        &registry,
+        clock.now(),
+        cfg.detect.intel.decay_model(),
+    )
+    .await?
+    {
         detectors.push(Box::new(d));
     }
     let metrics = Arc::new(Metrics::default());
@@ -316,12 +324,15 @@ async fn build(r: &Reload) -> Result<Vec<Box<dyn vigil_model::Detector>>> {
         state: context::sigma_state(&r.store).await?,
         metrics: Some(r.metrics.clone()),
     };
+    let decay = cfg.detect.intel.decay_model();
     // Compiling rules is CPU work: off the async threads.
     let reg = r.pipeline.registry().clone();
     let mut d = tokio::task::spawn_blocking(move || context::detectors(&cfg, &reg, &sigma))
         .await
         .map_err(|e| anyhow::anyhow!("detector build task failed: {e}"))??;
-    match crate::commands::intel::detector(&r.store, r.pipeline.registry(), r.clock.now()).await {
+    match crate::commands::intel::detector(&r.store, r.pipeline.registry(), r.clock.now(), decay)
+        .await
+    {
         Ok(Some(i)) => d.push(Box::new(i)),
         Ok(None) => {}
         Err(e) => tracing::error!(error = format!("{e:#}"), "intel indicators not reloaded"),

@@ -11,10 +11,10 @@ use serde_json::json;
 use vigil_model::{AlertId, Principal, Severity, TenantId};
 use vigil_respond::clocks::{self, Facts};
 use vigil_respond::mttx::{self, Period};
-use vigil_respond::playbook::{self, Templates, run};
+use vigil_respond::playbook;
 use vigil_store::{IncidentRecord, NewIncident, Store};
 
-use super::runner::{Runner, alert_json};
+use super::runner::Runner;
 use super::{IncidentsCommand, PlaybookRunArgs, PlaybooksCommand, RunsCommand};
 use crate::cli::OutputFormat;
 use crate::config::Config;
@@ -824,10 +824,9 @@ async fn playbooks_inner(
         PlaybooksCommand::DryRun(a) => {
             let runner = Arc::new(runner(cfg, store.clone())?);
             let (_, pb, kind, _, trigger, inputs) = prepare(store, &runner, &a).await?;
-            let t = now();
-            let mut st = run::start(&pb, "dry-run", &kind, trigger, inputs, t);
-            let log =
-                run::dry_run(&pb, &Templates::new(), &mut st, t).map_err(|e| anyhow!("{e}"))?;
+            let (status, log) =
+                vigil_server::playbook_runs::dry_run(&pb, &kind, trigger, inputs, now())
+                    .map_err(|e| anyhow!("{e}"))?;
             for e in log {
                 println!(
                     "{:<14} {:<10} {}",
@@ -836,7 +835,7 @@ async fn playbooks_inner(
                     e.message
                 );
             }
-            println!("result: {}", st.status.as_str());
+            println!("result: {}", status.as_str());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -910,21 +909,9 @@ async fn prepare(store: &Store, runner: &Runner, a: &PlaybookRunArgs) -> Result<
             serde_json::from_str(v).unwrap_or_else(|_| serde_json::Value::String(v.to_string()));
         inputs.insert(k.to_string(), v);
     }
-    let manual_id = uuid::Uuid::now_v7().to_string();
-    let (kind, trigger_id, trigger) = match &a.alert {
-        Some(id) => {
-            let alert = store
-                .get_alert(T, parse_alert(id)?)
-                .await?
-                .ok_or_else(|| anyhow!("no alert {id}"))?;
-            (
-                "alert".to_string(),
-                format!("{}:manual:{manual_id}", alert.id),
-                alert_json(&alert),
-            )
-        }
-        None => ("manual".to_string(), manual_id, json!({})),
-    };
+    // The same trigger the API's manual runs use.
+    let t = vigil_server::playbook_runs::manual_trigger(store, T, a.alert.as_deref()).await?;
+    let (kind, trigger_id, trigger) = (t.kind, t.trigger_id, t.trigger);
     Ok((
         rec,
         pb,

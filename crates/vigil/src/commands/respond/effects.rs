@@ -1,6 +1,6 @@
 //! Carrying out playbook commands: effects inside Vigil (incidents, tasks,
 //! notes — idempotent by the step's key), enrichment lookups, and outbound
-//! HTTP through the egress guard.
+//! HTTP and SMTP (`mail`) through the egress guard.
 //!
 //! HTTP requests: the URL must pass the guard; the connection goes only to
 //! the addresses the guard cleared (resolved once, no second lookup that a
@@ -321,10 +321,7 @@ impl Effects {
                     );
                 }
                 if let Some(t) = attack.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                    return Ok(err(
-                        format!("ATT&CK lookup of {t} is not available yet in playbooks"),
-                        false,
-                    ));
+                    out.insert("attack".into(), self.attack(tenant, t).await?);
                 }
                 Outcome::Ok(serde_json::Value::Object(out))
             }
@@ -373,24 +370,99 @@ impl Effects {
                 }
             }
             Effect::Http(req) => self.http(tenant, req, key).await?,
-            Effect::Email { to, .. } => match &self.smtp {
-                None => err(
-                    format!(
-                        "cannot e-mail {}: no [respond.smtp] server is configured",
-                        to.join(", ")
-                    ),
-                    false,
+            Effect::Email { to, subject, text } => {
+                self.email(tenant, to, subject, text, key).await?
+            }
+        })
+    }
+
+    /// An ATT&CK technique (`T1059.001`, `attack.t1059.001`) from the
+    /// knowledge `vigil attack import` stored: name, tactics, a description
+    /// excerpt, mitigations; `{"id": …, "found": false}` when unknown.
+    async fn attack(&self, tenant: TenantId, id: &str) -> Result<serde_json::Value> {
+        let Some(t) = vigil_server::attack::technique(&self.store, tenant, id, &[]).await? else {
+            return Ok(json!({ "id": id, "found": false }));
+        };
+        let description = self
+            .store
+            .latest_stix_objects(tenant, std::slice::from_ref(&t.stix_id))
+            .await?
+            .first()
+            .and_then(|o| o["description"].as_str())
+            .map(description_excerpt)
+            .unwrap_or_default();
+        let refs = |xs: &[vigil_server::attack::AttackRef]| {
+            xs.iter()
+                .map(|r| json!({ "id": r.id, "name": r.name }))
+                .collect::<Vec<_>>()
+        };
+        Ok(json!({
+            "id": t.id,
+            "found": true,
+            "name": t.name,
+            "replaces": t.replaces,
+            "is_subtechnique": t.is_subtechnique,
+            "parent": t.parent.as_ref().map(|p| json!({ "id": p.id, "name": p.name })),
+            "tactics": t.tactics.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+            "tactic_ids": t.tactics.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            "platforms": t.platforms,
+            "description": description,
+            "mitigations": refs(&t.mitigations),
+            "url": format!("https://attack.mitre.org/techniques/{}/", t.id.replace('.', "/")),
+        }))
+    }
+
+    async fn email(
+        &self,
+        tenant: TenantId,
+        to: &[String],
+        subject: &str,
+        text: &str,
+        key: &str,
+    ) -> Result<Outcome> {
+        let Some(smtp) = &self.smtp else {
+            return Ok(err(
+                format!(
+                    "cannot e-mail {}: no [respond.smtp] server is configured",
+                    to.join(", ")
                 ),
-                Some(s) => err(
-                    format!(
-                        "cannot e-mail {}: SMTP delivery through {} is not implemented yet",
-                        to.join(", "),
-                        s.host
-                    ),
-                    false,
+                false,
+            ));
+        };
+        let guard = self.guard.clone();
+        let hosts = self.hosts.clone();
+        let (host, port) = (smtp.host.clone(), smtp.port());
+        let addrs = match tokio::task::spawn_blocking(move || {
+            guard.check_host(&host, port, hosts.as_ref())
+        })
+        .await?
+        {
+            Ok(a) => a,
+            Err(e) => return Ok(err(e.to_string(), false)),
+        };
+        let password = match &smtp.password_secret {
+            Some(name) => {
+                Some(String::from_utf8_lossy(&self.secret(tenant, name).await?).into_owned())
+            }
+            None => None,
+        };
+        let mail = super::mail::Mail {
+            to,
+            subject,
+            text,
+            key,
+        };
+        Ok(
+            match super::mail::send(smtp, &addrs, password, &mail).await {
+                Ok(reply) => Outcome::Ok(
+                    json!({ "to": to, "subject": subject, "relay": smtp.host, "reply": reply }),
+                ),
+                Err(e) => err(
+                    format!("cannot e-mail {}: {}", to.join(", "), e.message),
+                    e.retryable,
                 ),
             },
-        })
+        )
     }
 
     async fn http(&self, tenant: TenantId, req: &HttpRequest, key: &str) -> Result<Outcome> {
@@ -491,4 +563,52 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+/// Most characters of an ATT&CK description kept in a step's output.
+const DESCRIPTION_EXCERPT: usize = 400;
+
+/// The start of an ATT&CK description without its `(Citation: …)` marks,
+/// cut at a word boundary with an ellipsis when longer than
+/// [`DESCRIPTION_EXCERPT`].
+fn description_excerpt(text: &str) -> String {
+    let mut clean = String::with_capacity(text.len().min(4 * DESCRIPTION_EXCERPT));
+    let mut rest = text;
+    while let Some(i) = rest.find("(Citation:") {
+        clean.push_str(&rest[..i]);
+        rest = match rest[i..].find(')') {
+            Some(j) => &rest[i + j + 1..],
+            None => "",
+        };
+    }
+    clean.push_str(rest);
+    let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    if clean.chars().count() <= DESCRIPTION_EXCERPT {
+        return clean;
+    }
+    let cut: String = clean.chars().take(DESCRIPTION_EXCERPT).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) => &cut[..i],
+        None => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::description_excerpt;
+
+    #[test]
+    fn excerpts_drop_citations_and_cut_at_a_word() {
+        assert_eq!(
+            description_excerpt(
+                "Abuse PowerShell.(Citation: TechNet) It is  powerful.(Citation: X"
+            ),
+            "Abuse PowerShell. It is powerful."
+        );
+        let long = "word ".repeat(200);
+        let e = description_excerpt(&long);
+        assert!(e.ends_with("word…"), "{e}");
+        assert!(e.chars().count() <= 401, "{}", e.len());
+    }
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 pub mod effects;
+mod mail;
 pub mod runner;
 
 use std::collections::HashMap;
@@ -93,21 +94,71 @@ impl EgressSection {
     }
 }
 
-/// `[respond.smtp]`.
+/// `[respond.smtp]`: the relay `notify` steps with `channel: email` send
+/// through. Its host must pass the egress allowlist like any webhook.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSection {
-    /// Relay host.
+    /// Relay host (name or address).
     pub host: String,
-    /// Port. Default: 25.
-    #[serde(default = "smtp_port")]
-    pub port: u16,
-    /// Sender address.
+    /// Port. By default, 25 with `tls = "none"`, 587 with `starttls`, 465
+    /// with `tls`.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Transport security: `none` (plain text; only for a relay on a
+    /// trusted network), `starttls` (upgrade required: a relay that does
+    /// not offer it is refused) or `tls` (implicit TLS). By default,
+    /// `starttls`.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// User name for SMTP AUTH (PLAIN or LOGIN). By default, none: no
+    /// authentication.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Name of the secret (`vigil secret set NAME`) holding the password;
+    /// required with `username`.
+    #[serde(default)]
+    pub password_secret: Option<String>,
+    /// Sender address (`MAIL FROM` and the `From:` header).
     pub from: String,
+    /// PEM file of extra root certificates trusted for the relay (a
+    /// private CA). By default, only the public web roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Name sent in `EHLO`. By default, `localhost`.
+    #[serde(default)]
+    pub helo: Option<String>,
+    /// Seconds to wait for the connection and each reply. By default, 30.
+    #[serde(default = "smtp_timeout")]
+    pub timeout_secs: u64,
 }
 
-fn smtp_port() -> u16 {
-    25
+impl SmtpSection {
+    /// The port in force.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        })
+    }
+}
+
+/// `[respond.smtp] tls`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text.
+    None,
+    /// `STARTTLS`, required.
+    #[default]
+    Starttls,
+    /// Implicit TLS from the first byte.
+    Tls,
+}
+
+fn smtp_timeout() -> u64 {
+    30
 }
 
 /// `vigil incidents …`.

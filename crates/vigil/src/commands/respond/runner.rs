@@ -12,10 +12,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use parking_lot::Mutex;
 use serde_json::json;
-use vigil_model::{Alert, Clock, Principal, PrincipalKind, Role, TenantId, Timestamp};
+use vigil_model::{Clock, Principal, PrincipalKind, Role, TenantId, Timestamp};
 use vigil_respond::egress::Guard;
 use vigil_respond::playbook::run::{self, Decision, Next, RunState, RunStatus};
 use vigil_respond::playbook::{self, Playbook, Templates, Trigger};
+use vigil_server::playbook_runs::alert_json;
 use vigil_store::{Change, PlaybookRecord, RunAudit, RunLogRecord, RunRecord, SecretKey, Store};
 
 use super::RespondSection;
@@ -155,42 +156,21 @@ impl Runner {
         inputs: serde_json::Value,
         by: &Principal,
     ) -> Result<Option<String>> {
-        let now = self.clock.now();
-        let id = uuid::Uuid::now_v7().to_string();
-        let mut st = run::start(pb, &id, kind, trigger, inputs, now);
-        // Past the playbook's concurrency limit a run waits its turn.
-        let active = self.store.count_active_runs(tenant, &rec.id).await?;
-        let status = if active >= i64::from(pb.concurrency) {
-            st.drain_log();
-            st.log.push(run::LogEntry {
-                at: now,
-                step: String::new(),
-                event: "queued".into(),
-                message: format!("{active} runs active, the limit is {}", pb.concurrency),
-            });
-            "queued".to_string()
-        } else {
-            st.status.as_str().to_string()
-        };
-        let log = log_records(&mut st);
-        let record = RunRecord {
-            id: id.clone(),
-            playbook_id: rec.id.clone(),
-            version: rec.version,
-            trigger_kind: kind.to_string(),
-            trigger_id: trigger_id.to_string(),
-            status,
-            state: serde_json::to_value(&st)?,
-            wake_at: None,
-            rev: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        Ok(self
-            .store
-            .create_run(tenant, &record, &log, by, now)
-            .await?
-            .then_some(id))
+        // The same record the API's manual runs store.
+        Ok(vigil_server::playbook_runs::create_run(
+            &self.store,
+            tenant,
+            rec,
+            pb,
+            kind,
+            trigger_id,
+            trigger,
+            inputs,
+            by,
+            self.clock.now(),
+        )
+        .await?
+        .map(|s| s.record.id))
     }
 
     /// Reads new changes and starts runs for the playbooks they trigger.
@@ -693,8 +673,8 @@ impl Runner {
         Ok(n)
     }
 
-    /// Background loop for `vigil serve`: triggers from the change feed,
-    /// schedules, and due runs, every `every` until `stop`.
+    /// Background loop for `vigil serve`: the alert entity index and
+    /// triggers from the change feed, schedules, and due runs, every `every` until `stop`.
     pub async fn run_forever(
         self: Arc<Self>,
         every: std::time::Duration,
@@ -708,6 +688,9 @@ impl Runner {
                     tracing::warn!(error = %e, "regulatory clocks");
                 }
                 last_clocks = Some(std::time::Instant::now());
+            }
+            if let Err(e) = self.store.catch_up_alert_entities(self.clock.now()).await {
+                tracing::warn!(error = %e, "alert entity index");
             }
             if let Err(e) = self.consume_changes().await {
                 tracing::warn!(error = %e, "playbook triggers");
@@ -726,20 +709,4 @@ impl Runner {
             }
         }
     }
-}
-
-/// The alert as the template context sees it (`alert.*`).
-pub fn alert_json(a: &Alert) -> serde_json::Value {
-    json!({
-        "id": a.id.to_string(),
-        "detector": a.detector,
-        "rule_id": a.rule_id,
-        "title": a.title,
-        "severity": a.severity.as_str(),
-        "created_at": a.created_at.to_rfc3339(),
-        "event_time": a.event_time.to_rfc3339(),
-        "entities": a.entities,
-        "tags": a.tags,
-        "details": a.details,
-    })
 }

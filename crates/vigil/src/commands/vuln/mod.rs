@@ -15,7 +15,7 @@ mod scan;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use vigil_model::{Clock, SystemClock, TenantId, Timestamp};
+use vigil_model::{TenantId, Timestamp};
 use vigil_store::{AssetRecord, Store};
 
 use crate::config::Config;
@@ -52,10 +52,7 @@ const TENANT: TenantId = TenantId::DEFAULT;
 /// The current time; `VIGIL_NOW` (RFC 3339) replaces the clock, for tests
 /// of expiring acceptances and SLA dates.
 pub(crate) fn now() -> Result<Timestamp> {
-    match std::env::var("VIGIL_NOW") {
-        Ok(s) if !s.trim().is_empty() => parse_time(&s).context("VIGIL_NOW"),
-        _ => Ok(SystemClock.now()),
-    }
+    crate::context::now()
 }
 
 /// `YYYY-MM-DD` (midnight UTC) or RFC 3339.
