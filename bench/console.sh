@@ -31,7 +31,10 @@ VIGIL_LOG=warn "$CARGO_TARGET_DIR/release/vigil" --data-dir "$DATA/data" serve -
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 JAR="$DATA/jar"
-curl -s -o /dev/null -c "$JAR" --data-urlencode "username=bench" --data-urlencode "password=$PW" "http://127.0.0.1:$PORT/login"
+# The sign-in form's pre-session token (cookie + field), then sign in.
+TOKEN=$(curl -s -c "$JAR" -b "$JAR" "http://127.0.0.1:$PORT/login" | sed -n 's/.*name="login_csrf" value="\([^"]*\)".*/\1/p')
+curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "username=bench" --data-urlencode "password=$PW" \
+  --data-urlencode "login_csrf=$TOKEN" "http://127.0.0.1:$PORT/login"
 INC=$(( INCIDENTS / 2 ))
 measure() { # measure NAME PATH
   local name=$1 path=$2

@@ -31,7 +31,7 @@ fn alert(n: usize, now: Timestamp) -> Alert {
                 (n >> 8) & 255,
                 n & 255
             )),
-            destination_ip: None,
+            ..Entities::default()
         },
         tags: vec!["attack.t1110".into()],
         details: serde_json::json!({"process.command_line": format!("cmd.exe /c whoami {n}"), "count": n % 7}),
