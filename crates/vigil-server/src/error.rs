@@ -275,6 +275,10 @@ pub(crate) async fn finalize(req: Request, next: Next) -> Response {
         .extensions
         .get::<crate::routes::taxii::TaxiiBody>()
         .is_some()
+        || parts
+            .extensions
+            .get::<crate::console::ConsoleBody>()
+            .is_some()
     {
         return Response::from_parts(parts, body);
     }

@@ -10,6 +10,7 @@
 
 pub mod attack;
 mod auth;
+mod console;
 mod dto;
 mod error;
 pub mod incidents;
@@ -22,8 +23,10 @@ mod serve;
 mod state;
 mod telemetry;
 pub mod threats;
+mod tls;
 
 pub use auth::Scheme;
+pub use console::{CONSOLE_ROUTES, CSP, ConsoleRoute, SESSION_COOKIE, console_rule_for};
 pub use error::Problem;
 pub use openapi::openapi;
 pub use roles::{API_SCHEMES, Access, HEC_SCHEMES, ROUTES, RouteRule, rule_for};
@@ -31,5 +34,6 @@ pub use routes::taxii::{
     API_ROOT as TAXII_API_ROOT, INBOX_COLLECTION, INTEL_COLLECTION, IntelImport, IntelSink,
     TAXII_MEDIA,
 };
-pub use serve::{router, serve};
-pub use state::{AppState, ServerConfig};
+pub use serve::{router, serve, serve_tls};
+pub use state::{AppState, ConsoleConfig, ServerConfig};
+pub use tls::TlsConfig;

@@ -8,7 +8,8 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{auth, error, routes, telemetry};
+use crate::tls::{ClientAddr, TlsConfig, TlsListener};
+use crate::{auth, console, error, routes, telemetry};
 
 /// The whole application: every route behind the authorization middleware,
 /// with metrics, request tracing and problem details for every error.
@@ -16,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     let (api, _doc) = routes::build(&state.config).split_for_parts();
     api.route_layer(from_fn_with_state(state.clone(), auth::authorize))
         .route_layer(from_fn(telemetry::label_route))
+        .merge(console::router(state.clone()))
         .fallback(error::not_found)
         .layer(from_fn(error::finalize))
         .layer(from_fn_with_state(state.clone(), telemetry::track))
@@ -37,7 +39,35 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "http api listening");
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Like [`serve`], over HTTPS with `tls` (the console's session cookie is
+/// then always `Secure`).
+///
+/// # Errors
+///
+/// An I/O error of the listener.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: TlsConfig,
+    mut state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "https api listening");
+    }
+    state.config.console.secure_cookies = true;
+    let listener = TlsListener::new(listener, tls)?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

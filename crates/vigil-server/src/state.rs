@@ -52,6 +52,43 @@ pub struct ServerConfig {
     /// pack and the rule directories) by the binary; the threat register
     /// weighs coverage with it. By default, none (uploads carry their own).
     pub rule_status: std::collections::BTreeMap<String, String>,
+    /// Web console sign-in and sessions.
+    pub console: ConsoleConfig,
+}
+
+/// Web console sessions and sign-in limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// A session ends after this long without a request. By default, 30 min.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in in any case. By default, 12 h.
+    pub session_lifetime: Duration,
+    /// Consecutive wrong passwords that lock a user. By default, 5.
+    pub max_user_failures: u32,
+    /// Failed sign-ins from one address within `failure_window` that lock
+    /// the address. By default, 20.
+    pub max_address_failures: u32,
+    /// The window of `max_address_failures`. By default, 15 min.
+    pub failure_window: Duration,
+    /// How long a lockout lasts. By default, 15 min.
+    pub lockout: Duration,
+    /// Mark the session cookie `Secure` (set it when the console is served
+    /// over TLS, directly or behind a proxy). By default, disabled.
+    pub secure_cookies: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::from_secs(30 * 60),
+            session_lifetime: Duration::from_secs(12 * 3600),
+            max_user_failures: 5,
+            max_address_failures: 20,
+            failure_window: Duration::from_secs(15 * 60),
+            lockout: Duration::from_secs(15 * 60),
+            secure_cookies: false,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -69,6 +106,7 @@ impl Default for ServerConfig {
             clock_rules: vigil_respond::clocks::builtin_rules(),
             task_templates: std::collections::HashMap::new(),
             rule_status: std::collections::BTreeMap::new(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -111,6 +149,10 @@ pub(crate) struct Internals {
     pub(crate) intel_sink: Option<Arc<dyn crate::routes::taxii::IntelSink>>,
     /// Signalled when the stored rule state changes through the API.
     pub(crate) rules_changed: Arc<Notify>,
+    /// The console's templates.
+    pub(crate) templates: minijinja::Environment<'static>,
+    /// Failed console sign-ins per address.
+    pub(crate) logins: crate::console::LoginLimiter,
 }
 
 impl AppState {
@@ -150,6 +192,8 @@ impl AppState {
                 evtx,
                 intel_sink: None,
                 rules_changed: Arc::new(Notify::new()),
+                templates: crate::console::templates(),
+                logins: crate::console::LoginLimiter::default(),
             }),
         }
     }

@@ -683,3 +683,470 @@ async fn expired_token_is_refused() {
         .problem(401);
     app.stop().await;
 }
+
+// ---------------------------------------------------------------------------
+// The console: every console route × {anonymous, each person role}, with
+// and without the session's CSRF token on state-changing forms. See: #9
+
+use vigil_server::{CONSOLE_ROUTES, CSP, ConsoleRoute};
+
+/// How the matrix calls a console route and what an allowed role gets.
+struct Page {
+    uri: String,
+    form: String,
+    allowed: StatusCode,
+}
+
+fn page_case(rule: &ConsoleRoute) -> Page {
+    const RANDOM_ALERT: &str = "0190f1c2-0000-7000-8000-000000000000";
+    let p = |uri: &str, form: &str, allowed| Page {
+        uri: uri.to_owned(),
+        form: form.to_owned(),
+        allowed,
+    };
+    match (rule.method.as_str(), rule.path) {
+        ("GET", "/login") => p("/login", "", StatusCode::OK),
+        // Public, but wrong credentials: the same 401 for everyone.
+        ("POST", "/login") => p(
+            "/login",
+            "username=nobody&password=wrong+password+here",
+            StatusCode::UNAUTHORIZED,
+        ),
+        ("GET", "/static/console.css") => p("/static/console.css", "", StatusCode::OK),
+        ("POST", "/logout") => p("/logout", "", StatusCode::SEE_OTHER),
+        ("GET", "/") => p("/", "", StatusCode::OK),
+        ("GET", "/alerts") => p(
+            "/alerts?status=all&severity=high&q=x&sort=severity",
+            "",
+            StatusCode::OK,
+        ),
+        // An unknown alert: refused inside, the queue comes back with a notice.
+        ("POST", "/alerts/triage") => p(
+            "/alerts/triage",
+            &format!("state=acknowledged&id={RANDOM_ALERT}&back=%2Falerts"),
+            StatusCode::SEE_OTHER,
+        ),
+        ("GET", "/alerts/{id}") => p(
+            &format!("/alerts/{RANDOM_ALERT}"),
+            "",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/alerts/{id}/triage") => p(
+            &format!("/alerts/{RANDOM_ALERT}/triage"),
+            "state=acknowledged",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/alerts/{id}/incident") => p(
+            &format!("/alerts/{RANDOM_ALERT}/incident"),
+            "title=matrix",
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/incidents") => p("/incidents", "", StatusCode::OK),
+        ("GET", "/incidents/{id}") => p("/incidents/999999", "", StatusCode::NOT_FOUND),
+        ("POST", "/runs/{id}/decision") => p(
+            "/runs/no-such-run/decision",
+            "decision=approve",
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/settings") => p("/settings", "", StatusCode::OK),
+        (m, p) => panic!(
+            "console route {m} {p} has no row in the authorization matrix; add one to tests/authz.rs"
+        ),
+    }
+}
+
+const PEOPLE: [Role; 3] = [Role::Admin, Role::Analyst, Role::Viewer];
+const PASSWORD: &str = "matrix password 1234";
+
+/// Creates one user per person role (`admin`, `analyst`, `viewer`).
+async fn people(app: &TestApp) {
+    let by = vigil_model::Principal::system("test");
+    for role in PEOPLE {
+        app.store
+            .create_user(
+                TenantId::DEFAULT,
+                role.as_str(),
+                role,
+                PASSWORD,
+                &by,
+                vigil_model::Clock::now(app.clock.as_ref()),
+            )
+            .await
+            .expect("create user");
+    }
+}
+
+/// A fresh session of the `role` user: (cookie value, CSRF token).
+async fn session(app: &TestApp, role: Role) -> (String, String) {
+    let user = app
+        .store
+        .find_user(role.as_str())
+        .await
+        .expect("find user")
+        .expect("user exists");
+    let (id, s) = app
+        .store
+        .create_session(
+            &user,
+            "test",
+            3_600_000_000,
+            vigil_model::Clock::now(app.clock.as_ref()),
+        )
+        .await
+        .expect("session");
+    (id, s.csrf)
+}
+
+async fn page_call(
+    app: &TestApp,
+    method: &Method,
+    uri: &str,
+    cookie: Option<&str>,
+    form: &str,
+) -> Reply {
+    let mut b = Request::builder().method(method.clone()).uri(uri);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("vigil_session={c}"));
+    }
+    if *method == Method::POST {
+        b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    app.send(b.body(Body::from(form.to_owned())).expect("request"))
+        .await
+}
+
+/// Posts the sign-in form as a browser does: first `GET /login` for the
+/// pre-session token (a cookie and the same value in a hidden field).
+async fn login_call(app: &TestApp, form: &str) -> Reply {
+    let r = page_call(app, &Method::GET, "/login", None, "").await;
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(set.starts_with("vigil_login="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let token = set["vigil_login=".len()..]
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let page = r.text();
+    assert!(
+        page.contains(&format!("name=\"login_csrf\" value=\"{token}\"")),
+        "the form carries the cookie's token"
+    );
+    let req = Request::post("/login")
+        .header(header::COOKIE, format!("vigil_login={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(with_login_csrf(form, &token)))
+        .expect("request");
+    app.send(req).await
+}
+
+fn with_login_csrf(form: &str, token: &str) -> String {
+    format!("{form}&{}", form_urlencoded_pair("login_csrf", token))
+}
+
+fn assert_console_headers(r: &Reply, what: &str) {
+    let h = |n: &str| {
+        r.headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(h("content-security-policy"), CSP, "{what}");
+    assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(h("x-frame-options"), "DENY", "{what}");
+    if r.status != StatusCode::SEE_OTHER && !what.contains("console.css") {
+        assert!(
+            r.content_type().starts_with("text/html"),
+            "{what}: {}",
+            r.content_type()
+        );
+    }
+}
+
+fn with_csrf(form: &str, csrf: &str) -> String {
+    let token: String = form_urlencoded_pair("csrf", csrf);
+    if form.is_empty() {
+        token
+    } else {
+        format!("{form}&{token}")
+    }
+}
+
+fn form_urlencoded_pair(k: &str, v: &str) -> String {
+    let enc: String = v
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{k}={enc}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_route_by_every_person_and_csrf() {
+    let app = TestApp::start().await;
+    people(&app).await;
+    let mut checked = 0;
+    for rule in CONSOLE_ROUTES {
+        let c = page_case(rule);
+        let what = format!("{} {}", rule.method, rule.path);
+        let post = rule.method == Method::POST;
+
+        // Anonymous: public routes answer; pages send the browser to the
+        // sign-in page, forms are refused. The sign-in form itself needs
+        // its pre-session token: without it, 403.
+        if rule.path == "/login" && post {
+            let r = page_call(&app, &rule.method, &c.uri, None, &c.form).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "sign-in without its token");
+            assert_console_headers(&r, &what);
+        }
+        let r = if rule.path == "/login" && post {
+            login_call(&app, &c.form).await
+        } else {
+            page_call(&app, &rule.method, &c.uri, None, &c.form).await
+        };
+        assert_console_headers(&r, &what);
+        if rule.access == Access::Public {
+            assert_eq!(r.status, c.allowed, "anonymous on {what}: {}", r.text());
+        } else if post {
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "anonymous on {what}");
+        } else {
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "anonymous on {what}");
+            let loc = r
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(loc.starts_with("/login?next=%2F"), "{what}: {loc}");
+        }
+        // An API token is not a console credential, nor is a made-up cookie.
+        if rule.access != Access::Public {
+            let mut b = Request::builder().method(rule.method.clone()).uri(&c.uri);
+            b = b.header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", app.token(Role::Admin)),
+            );
+            let r = app
+                .send(b.body(Body::from(c.form.clone())).expect("request"))
+                .await;
+            assert!(
+                [StatusCode::SEE_OTHER, StatusCode::UNAUTHORIZED].contains(&r.status),
+                "admin token on {what}: {}",
+                r.status
+            );
+            let r = page_call(
+                &app,
+                &rule.method,
+                &c.uri,
+                Some("forged-session-id"),
+                &c.form,
+            )
+            .await;
+            assert!(
+                [StatusCode::SEE_OTHER, StatusCode::UNAUTHORIZED].contains(&r.status),
+                "forged cookie on {what}: {}",
+                r.status
+            );
+        }
+        checked += 1;
+
+        for role in PEOPLE {
+            let (cookie, csrf) = session(&app, role).await;
+            let allowed = rule.access.allows(role);
+            let want = if allowed {
+                c.allowed
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            let form = if post && rule.access != Access::Public {
+                with_csrf(&c.form, &csrf)
+            } else {
+                c.form.clone()
+            };
+            if post && rule.access != Access::Public {
+                // CSRF: without the token, or with another session's, the
+                // form is refused before the handler runs.
+                let r = page_call(&app, &rule.method, &c.uri, Some(&cookie), &c.form).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} without csrf on {what}"
+                );
+                assert_console_headers(&r, &what);
+                let (_, other_csrf) = session(&app, role).await;
+                let wrong = with_csrf(&c.form, &other_csrf);
+                let r = page_call(&app, &rule.method, &c.uri, Some(&cookie), &wrong).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} with a wrong csrf on {what}"
+                );
+                if allowed {
+                    assert!(r.text().contains("CSRF"), "{role} on {what}: {}", r.text());
+                }
+            }
+            let r = if rule.path == "/login" && post {
+                login_call(&app, &form).await
+            } else {
+                page_call(&app, &rule.method, &c.uri, Some(&cookie), &form).await
+            };
+            assert_eq!(r.status, want, "{role} on {what}: {}", r.text());
+            assert_console_headers(&r, &format!("{role} on {what}"));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, CONSOLE_ROUTES.len() * (1 + PEOPLE.len()));
+
+    // The session cookie is not an API credential.
+    let (cookie, _) = session(&app, Role::Admin).await;
+    let req = Request::get("/api/v1/whoami")
+        .header(header::COOKIE, format!("vigil_session={cookie}"))
+        .body(Body::empty())
+        .expect("request");
+    app.send(req).await.problem(401);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_sign_in_lockout_and_sign_out() {
+    let app = TestApp::start().await;
+    people(&app).await;
+    let login = |user: &str, pw: &str| {
+        format!(
+            "username={user}&password={}&next=%2Falerts",
+            pw.replace(' ', "+")
+        )
+    };
+
+    // Success: a cookie with the right attributes, back to `next`.
+    let r = login_call(&app, &login("analyst", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(
+        r.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/alerts")
+    );
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(set.starts_with("vigil_session="), "{set}");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attr), "{attr} missing: {set}");
+    }
+    assert!(
+        !set.contains("Secure"),
+        "no TLS, no Secure by default: {set}"
+    );
+    let cookie = set["vigil_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let r = page_call(&app, &Method::GET, "/alerts", Some(&cookie), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The page carries the session's CSRF token; signing out with it works
+    // and ends the session.
+    let page = r.text();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf field")
+        .to_owned();
+    let r = page_call(
+        &app,
+        &Method::POST,
+        "/logout",
+        Some(&cookie),
+        &with_csrf("", &csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = page_call(&app, &Method::GET, "/alerts", Some(&cookie), "").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out");
+
+    // Five wrong passwords lock the user: the right one is refused then,
+    // but a session it already has goes on (a lockout must not let anyone
+    // sign a user out).
+    let (live, _) = session(&app, Role::Viewer).await;
+    for _ in 0..5 {
+        let r = login_call(&app, &login("viewer", "wrong password!!")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = login_call(&app, &login("viewer", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "locked user");
+    assert_eq!(
+        page_call(&app, &Method::GET, "/", Some(&live), "")
+            .await
+            .status,
+        StatusCode::OK,
+        "the live session survives the lockout"
+    );
+    // After the lockout it works again.
+    app.clock.advance_micros(16 * 60 * 1_000_000);
+    let r = login_call(&app, &login("viewer", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "lockout over");
+
+    // Twenty failures from one address lock the address for everyone.
+    for i in 0..20 {
+        let r = login_call(&app, &login(&format!("ghost{i}"), "x")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = login_call(&app, &login("admin", PASSWORD)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+
+    // Idle sessions end.
+    app.clock.advance_micros(16 * 60 * 1_000_000);
+    let (cookie, _) = session(&app, Role::Admin).await;
+    assert_eq!(
+        page_call(&app, &Method::GET, "/", Some(&cookie), "")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.clock.advance_micros(31 * 60 * 1_000_000);
+    assert_eq!(
+        page_call(&app, &Method::GET, "/", Some(&cookie), "")
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "idle session ended"
+    );
+
+    // Logins, logouts and lockouts are audited.
+    let audit = app
+        .get("/api/v1/audit?limit=1000", Role::Admin)
+        .await
+        .json();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    for a in [
+        "user.login",
+        "user.logout",
+        "user.lockout",
+        "console.lockout",
+    ] {
+        assert!(actions.contains(&a), "{a} not audited: {actions:?}");
+    }
+    app.stop().await;
+}

@@ -114,10 +114,10 @@ impl AlertQuery {
     }
 }
 
-const SELECT: &str = "SELECT id, tenant, detector, rule_id, title, severity, created_at, event_time, \
+pub(crate) const SELECT: &str = "SELECT id, tenant, detector, rule_id, title, severity, created_at, event_time, \
                       event_id, entities, tags, details, event FROM alerts";
 
-fn alert_from_row(r: &impl RowExt) -> Result<Alert> {
+pub(crate) fn alert_from_row(r: &impl RowExt) -> Result<Alert> {
     const T: &str = "alerts";
     let rank = r.small(T, "severity")?;
     let severity = Severity::from_rank(rank.into())

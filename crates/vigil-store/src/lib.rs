@@ -11,6 +11,8 @@
 //!   checkpoint move together in one transaction;
 //! - **alerts** with keyset pagination ([`Store::list_alerts`]);
 //! - **API tokens** (argon2id hashes only, [`token`]);
+//! - **console users and sessions** (argon2id passwords, hashed session
+//!   ids, lockout; [`Store::create_user`], [`Store::find_session`]);
 //! - a **hash-chained audit log** ([`Store::audit`], [`Store::verify_audit`]);
 //! - a **change feed** (outbox) of every created or updated object
 //!   ([`Store::changes_after`]);
@@ -90,6 +92,7 @@ mod intel_read;
 mod jobs;
 mod migrate;
 pub mod migrations;
+mod queue;
 mod respond;
 mod row;
 mod rules;
@@ -100,6 +103,7 @@ mod tenants;
 mod threats;
 pub mod token;
 mod tokens;
+mod users;
 mod vuln;
 mod vuln_discovery;
 mod vuln_intel;
@@ -123,6 +127,7 @@ pub use intel_read::IndicatorQuery;
 pub use jobs::{JobInfo, JobLease, JobSpec};
 pub use migrate::AppliedMigration;
 pub use migrations::Migration;
+pub use queue::{HistogramCell, QueueCursor, QueueQuery, QueueRow, QueueSort};
 pub use respond::{
     ACTIVE_RUN_STATUSES, EvidenceRecord, IncidentRecord, MAX_EVIDENCE_BYTES, NewIncident,
     ObservableRecord, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit, RunLogRecord, RunRecord,
@@ -140,6 +145,10 @@ pub use threats::{
     ScenarioReview, ScoreRecord, THREATS_MIGRATIONS,
 };
 pub use tokens::TokenRecord;
+pub use users::{
+    CONSOLE_MIGRATIONS, FailedLogin, MIN_PASSWORD_LEN, SessionRecord, USER_ROLES, UserRecord,
+    check_password, random_token, session_hash, verify_password,
+};
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,
     FindingQuery, FindingRecord, KevEntry, MAX_FINDINGS_PAGE, NewAsset, VULN_MIGRATIONS,

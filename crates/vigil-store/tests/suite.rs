@@ -213,6 +213,7 @@ suite! {
         taxii_collections_and_feeds,
         respond_incidents_triage_and_runs,
         related_alerts_share_entities,
+        console_users_sessions_and_queue,
     ],
     two: [
         two_servers_migrate_concurrently,

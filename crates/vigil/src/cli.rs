@@ -100,6 +100,11 @@ pub enum Command {
     /// API tokens (admin, analyst, viewer, ingest, feed).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// People who sign in to the web console (admin, analyst, viewer).
+    /// Passwords are read from stdin (one line) or prompted for, never
+    /// taken from arguments.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -384,6 +389,35 @@ pub enum TokenCommand {
     Revoke {
         /// Token id.
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; the password comes from stdin or a prompt.
+    Add {
+        /// Sign-in name.
+        username: String,
+        /// Role: admin, analyst or viewer.
+        #[arg(long, default_value = "analyst")]
+        role: String,
+    },
+    /// List users (never their passwords).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Set a user's password (stdin or prompt); ends its sessions and
+    /// lifts a lockout.
+    Passwd {
+        /// Sign-in name.
+        username: String,
+    },
+    /// Disable a user; ends its sessions.
+    Disable {
+        /// Sign-in name.
+        username: String,
     },
 }
 

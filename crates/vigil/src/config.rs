@@ -67,6 +67,18 @@ pub struct ServerSection {
     /// Splunk HEC indexer acknowledgement (`ackId` for requests with a
     /// channel, `/services/collector/ack`). Default: true.
     pub hec_ack: bool,
+    /// Mark the console's session cookie `Secure`; set it when the console
+    /// is reached over HTTPS (a TLS proxy in front). Default: false.
+    pub secure_cookies: bool,
+    /// A console session ends after this many minutes without a request.
+    /// Default: 30.
+    pub session_idle_mins: u64,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs
+    /// `tls_key`. The console's cookie is then always `Secure`. Default:
+    /// none (plain HTTP).
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of `tls_cert`. Default: none.
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 /// `[pipeline]`.
@@ -215,6 +227,10 @@ impl Default for ServerSection {
             max_decompressed_bytes: 256 << 20,
             max_evtx_bytes: 256 << 20,
             hec_ack: true,
+            secure_cookies: false,
+            session_idle_mins: 30,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub fn migrations() -> Vec<Migration> {
     out.extend_from_slice(vigil_store::VULN_MIGRATIONS);
     out.extend_from_slice(vigil_store::RESPOND_MIGRATIONS);
     out.extend_from_slice(vigil_store::THREATS_MIGRATIONS);
+    out.extend_from_slice(vigil_store::CONSOLE_MIGRATIONS);
     out
 }
 

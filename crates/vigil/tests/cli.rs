@@ -240,3 +240,89 @@ fn offline_ingest_of_cef_lines() {
     let a: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(a[0]["source_ip"], "10.0.0.1");
 }
+
+/// `vigil users …` with the password on stdin. See: #9
+fn users_cmd(data: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = std::process::Command::new(common::BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("users")
+        .args(args)
+        .env_remove("VIGIL_DATABASE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vigil users");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn users_add_list_passwd_disable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let (code, out, err) = users_cmd(
+        data,
+        &["add", "alice", "--role", "admin"],
+        "a long password 1\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Added admin user \"alice\""), "{out}");
+    // Too short, a machine role, a taken name.
+    let (code, _, err) = users_cmd(data, &["add", "bob"], "short\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("12 characters"), "{err}");
+    let (code, _, err) = users_cmd(
+        data,
+        &["add", "bot", "--role", "ingest"],
+        "a long password 1\n",
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("machines"), "{err}");
+    let (code, _, err) = users_cmd(data, &["add", "alice"], "a long password 2\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+    // No password option exists.
+    let (code, _, _) = users_cmd(data, &["add", "carol", "--password", "x"], "");
+    assert_eq!(code, 2, "clap refuses a password argument");
+
+    let (code, out, err) = users_cmd(data, &["list", "--format", "json"], "");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["username"], "alice");
+    assert_eq!(v[0]["role"], "admin");
+    assert_eq!(v[0]["state"], "active");
+    assert!(!out.contains("argon2"), "no hashes in listings: {out}");
+
+    let (code, out, err) = users_cmd(data, &["passwd", "alice"], "another long password\n");
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = users_cmd(data, &["passwd", "nobody"], "another long password\n");
+    assert_ne!(code, 0);
+    assert!(err.contains("no user"), "{err}");
+    let (code, out, err) = users_cmd(data, &["disable", "alice"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, out, _) = users_cmd(data, &["list", "--format", "json"], "");
+    assert!(out.contains("\"disabled\""), "{out}");
+
+    // Every change is in the verified audit chain.
+    let (code, out, err) = vigil(data, &["audit", "export"]);
+    assert_eq!(code, 0, "{err}");
+    for a in ["user.create", "user.password", "user.disable"] {
+        assert!(out.contains(&format!("\"action\":\"{a}\"")), "{a}: {out}");
+    }
+    assert!(
+        !out.contains("a long password"),
+        "passwords never reach the audit log"
+    );
+}

@@ -45,7 +45,10 @@ impl Server {
             if let Some(t) = line.strip_prefix("Admin token (shown once; store it now): ") {
                 token = Some(t.trim().to_owned());
             }
-            if let Some(rest) = line.strip_prefix("Vigil listening on http://") {
+            if let Some(rest) = line
+                .strip_prefix("Vigil listening on http://")
+                .or_else(|| line.strip_prefix("Vigil listening on https://"))
+            {
                 break rest.split_whitespace().next().expect("addr").to_owned();
             }
         };

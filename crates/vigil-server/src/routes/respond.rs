@@ -629,10 +629,39 @@ pub(crate) async fn triage_alert(
     ApiPath(id): ApiPath<String>,
     ApiJson(t): ApiJson<TriageInput>,
 ) -> Result<Json<TriageDto>, AppError> {
-    use vigil_respond::incident::TriageState;
     let alert = parse_alert(&id)?;
-    let to: TriageState = t
-        .state
+    let r = apply_triage(
+        &state,
+        &p,
+        alert,
+        &t.state,
+        t.assignee.as_deref(),
+        t.reason.as_deref(),
+    )
+    .await?;
+    Ok(Json(TriageDto {
+        alert_id: r.alert_id.to_string(),
+        state: r.state,
+        assignee: r.assignee,
+        incident_id: r.incident_id,
+        reason: r.reason,
+        updated_at: r.updated_at.to_rfc3339(),
+        updated_by: r.updated_by,
+    }))
+}
+
+/// Moves an alert to triage state `to` (checking the transition), as the
+/// API and the console do. Not found is a 404.
+pub(crate) async fn apply_triage(
+    state: &AppState,
+    p: &vigil_model::Principal,
+    alert: AlertId,
+    to: &str,
+    assignee: Option<&str>,
+    reason: Option<&str>,
+) -> Result<vigil_store::TriageRecord, AppError> {
+    use vigil_respond::incident::TriageState;
+    let to: TriageState = to
         .parse()
         .map_err(|e: vigil_respond::Error| AppError::bad_request(e.to_string()))?;
     let from = match state.store.get_triage(p.tenant, alert).await? {
@@ -643,28 +672,19 @@ pub(crate) async fn triage_alert(
         from.check_transition(to)
             .map_err(|e| AppError::bad_request(e.to_string()))?;
     }
-    let r = state
+    state
         .store
         .triage_alert(
             p.tenant,
             alert,
             to.as_str(),
-            t.assignee.as_deref(),
-            t.reason.as_deref(),
-            &p,
+            assignee,
+            reason,
+            p,
             state.clock.now(),
         )
         .await?
-        .ok_or_else(|| AppError::not_found(format!("no alert {id}")))?;
-    Ok(Json(TriageDto {
-        alert_id: r.alert_id.to_string(),
-        state: r.state,
-        assignee: r.assignee,
-        incident_id: r.incident_id,
-        reason: r.reason,
-        updated_at: r.updated_at.to_rfc3339(),
-        updated_by: r.updated_by,
-    }))
+        .ok_or_else(|| AppError::not_found(format!("no alert {alert}")))
 }
 
 /// A suppression.
@@ -1255,23 +1275,35 @@ pub(crate) async fn decide_run(
     ApiPath(id): ApiPath<String>,
     ApiJson(d): ApiJson<DecisionInput>,
 ) -> Result<Json<RunDto>, AppError> {
-    let action = if d.approve { "run.approve" } else { "run.deny" };
+    let dto = decide(&state, &p, &id, d.approve, &d.comment).await?;
+    Ok(Json(dto))
+}
+
+/// Approves or denies the approval run `id` waits for, as the API and the
+/// console do.
+pub(crate) async fn decide(
+    state: &AppState,
+    p: &vigil_model::Principal,
+    id: &str,
+    approve: bool,
+    comment: &str,
+) -> Result<RunDto, AppError> {
+    let action = if approve { "run.approve" } else { "run.deny" };
     let decision = run::Decision {
-        approve: d.approve,
+        approve,
         by: p.label(),
         role: p.role,
-        comment: d.comment.clone(),
+        comment: comment.to_owned(),
     };
-    let dto = change_run(
-        &state,
-        &p,
-        &id,
+    change_run(
+        state,
+        p,
+        id,
         action,
-        json!({ "comment": d.comment }),
+        json!({ "comment": comment }),
         |pb, st, now| run::decide(pb, st, &decision, now),
     )
-    .await?;
-    Ok(Json(dto))
+    .await
 }
 
 /// Cancels a run.

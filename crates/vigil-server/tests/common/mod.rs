@@ -128,6 +128,9 @@ impl TestApp {
             .migrate(vigil_store::THREATS_MIGRATIONS)
             .await
             .expect("migrate threats");
+            .migrate(vigil_store::CONSOLE_MIGRATIONS)
+            .await
+            .expect("migrate console");
         let clock = Arc::new(FixedClock::new(Timestamp::from_secs(NOW)));
         let registry = Arc::new(FieldRegistry::new());
         let detectors: Vec<Box<dyn Detector>> = vec![Box::new(

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod audit;
+mod console;
 mod detections;
 mod events;
 mod intel;
@@ -20,6 +21,7 @@ mod vuln_links;
 
 pub use alerts::*;
 pub use audit::*;
+pub use console::*;
 pub use detections::*;
 pub use events::*;
 pub use intel::*;

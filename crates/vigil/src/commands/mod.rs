@@ -17,6 +17,7 @@ mod scheduler;
 mod serve;
 mod taxii_client;
 pub mod threats;
+mod users;
 pub mod vuln;
 
 use std::process::ExitCode;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Playbooks(c) => respond::playbooks(cfg, c).await,
         Command::Runs(c) => respond::runs(cfg, c).await,
         Command::Token(t) => admin::token(cfg, t).await,
+        Command::Users(u) => users::run(cfg, u).await,
         Command::Audit(a) => admin::audit(cfg, a).await,
         Command::Secret(s) => admin::secret(cfg, s).await,
         Command::Listeners(ListenersCommand::Status(a)) => listeners::status(cfg, a).await,

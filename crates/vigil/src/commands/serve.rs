@@ -140,6 +140,13 @@ pub async fn run(
         clock_rules: cfg.respond.clock_rules(),
         task_templates: cfg.respond.task_templates.clone(),
         rule_status: crate::commands::threats::rule_statuses(&cfg.detect.sigma.rules),
+        console: vigil_server::ConsoleConfig {
+            secure_cookies: cfg.server.secure_cookies,
+            session_idle: std::time::Duration::from_secs(
+                cfg.server.session_idle_mins.max(1).saturating_mul(60),
+            ),
+            ..vigil_server::ConsoleConfig::default()
+        },
         ..ServerConfig::default()
     };
     // Listeners feed the running pipeline; they stop before it on shutdown.
@@ -188,6 +195,15 @@ pub async fn run(
         state.rules_changed(),
         intel_changed,
     ));
+    let tls = match (&cfg.server.tls_cert, &cfg.server.tls_key) {
+        (Some(c), Some(k)) => Some(
+            vigil_server::TlsConfig::from_pem_files(c, k)
+                .map_err(anyhow::Error::msg)
+                .context("cannot set up HTTPS ([server] tls_cert, tls_key)")?,
+        ),
+        (None, None) => None,
+        _ => anyhow::bail!("[server] tls_cert and tls_key go together"),
+    };
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| {
@@ -198,14 +214,17 @@ pub async fn run(
         })?;
     let addr = listener.local_addr()?;
     let shutdown = shutdown_signal()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Vigil listening on http://{addr} (data: {})",
+        "Vigil listening on {scheme}://{addr} (data: {})",
         data_label(&cfg)
     );
-    tracing::info!(%addr, "listening");
-    vigil_server::serve(listener, state, shutdown)
-        .await
-        .context("HTTP server failed")?;
+    tracing::info!(%addr, scheme, "listening");
+    match tls {
+        Some(tls) => vigil_server::serve_tls(listener, tls, state, shutdown).await,
+        None => vigil_server::serve(listener, state, shutdown).await,
+    }
+    .context("HTTP server failed")?;
 
     tracing::info!("shutting down: stopping the listeners, then draining the pipeline");
     listeners.shutdown().await;
