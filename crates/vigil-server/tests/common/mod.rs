@@ -128,6 +128,7 @@ impl TestApp {
             .migrate(vigil_store::THREATS_MIGRATIONS)
             .await
             .expect("migrate threats");
+        store
             .migrate(vigil_store::CONSOLE_MIGRATIONS)
             .await
             .expect("migrate console");
