@@ -80,18 +80,32 @@ fn main() {
         }
     }
     let (parse, parse_cpu) = (t.elapsed(), cpu_secs() - c);
+    // REPEAT=N evaluates the corpus N times (for profiling); figures are
+    // per pass.
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let (t, c) = (Instant::now(), cpu_secs());
     let mut counts = vec![0usize; set.rules().len()];
     let mut ev = set.evaluator();
     let mut out = Vec::new();
-    for e in &events {
-        out.clear();
-        ev.evaluate(e, &mut out);
-        for v in &out {
-            counts[v.rule] += 1;
+    for pass in 0..repeat {
+        for e in &events {
+            out.clear();
+            ev.evaluate(e, &mut out);
+            if pass == 0 {
+                for v in &out {
+                    counts[v.rule] += 1;
+                }
+            }
         }
     }
-    let (eval, eval_cpu) = (t.elapsed(), cpu_secs() - c);
+    let (eval, eval_cpu) = (
+        t.elapsed() / repeat as u32,
+        (cpu_secs() - c) / repeat as f64,
+    );
     let total: usize = counts.iter().sum();
     println!(
         "rules {} (rejected {}), patterns {}, load {:.3}s (cpu {:.2}s); files {}, events {}, parse {:.3}s (cpu {:.2}s); eval {:.3}s (cpu {:.2}s, {:.0} events per cpu-second); detections {}",
