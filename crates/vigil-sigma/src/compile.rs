@@ -179,6 +179,13 @@ pub(crate) struct Group {
     /// `Some(None)`: a product without classifier (only unclassified events).
     pub(crate) product: Option<Option<u32>>,
     pub(crate) conds: Vec<LsCond>,
+    /// A category or service of the rule that no mapping defines (SigmaHQ's
+    /// product-less `proxy`, `webserver`, `firewall`, `dns`, `antivirus`).
+    /// Without a product, such a group applies only to events no mapping
+    /// classifies as a product (generic JSON, unknown syslog sources) — a
+    /// Windows event log record is not a proxy log — as log-source routing
+    /// does in pySigma-based tools.
+    pub(crate) unmapped: bool,
     pub(crate) rules: Vec<u32>,
 }
 
@@ -369,18 +376,22 @@ impl RuleSet {
                     .as_ref()
                     .map(|p| products.iter().position(|(n, _)| n == p).map(|x| x as u32));
                 let mut conds = Vec::new();
+                let mut unmapped = false;
                 for (is_cat, name) in [(true, &ls.category), (false, &ls.service)] {
                     let Some(name) = name else { continue };
                     let specific = ls_conds.get(&(ls.product.clone(), is_cat, name.clone()));
                     let generic = ls_conds.get(&(None, is_cat, name.clone()));
                     if let Some(c) = specific.or(generic) {
                         conds.push(c.clone());
+                    } else if !ls_conds.keys().any(|(_, c, n)| *c == is_cat && n == name) {
+                        unmapped = true;
                     }
                 }
                 groups.push(Group {
                     logsource: ls.clone(),
                     product,
                     conds,
+                    unmapped,
                     rules: vec![],
                 });
                 groups.len() - 1

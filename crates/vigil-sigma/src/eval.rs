@@ -334,6 +334,7 @@ impl Evaluator<'_> {
 
 fn group_applies(g: &Group, product: Option<u32>, ev: &Event) -> bool {
     match g.product {
+        None if g.unmapped && product.is_some() => return false,
         None => {}
         Some(Some(p)) if product != Some(p) => return false,
         Some(None) if product.is_some() => return false,

@@ -629,6 +629,28 @@ fn logsource_routing_windows() {
     assert_eq!(set.evaluate(&event(&reg, sysmon1)).len(), 0);
 }
 
+/// A product-less rule for a category no mapping defines (SigmaHQ's
+/// generic `proxy`, `webserver`, `antivirus` …) applies to events no
+/// mapping classifies, not to Windows event log records.
+#[test]
+fn logsource_routing_unmapped_generic_category() {
+    let rule = "title: w\nlogsource: {category: webserver}\n\
+        detection: {keywords: ['${jndi:'], condition: keywords}\n";
+    let reg = FieldRegistry::new();
+    let (set, errors) = RuleSet::load([("w.yml", rule)], &reg, &Config::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let web = r#"{"cs-uri-query": "x=${jndi:ldap://a}", "c-ip": "192.0.2.1"}"#;
+    assert_eq!(set.evaluate(&event(&reg, web)).len(), 1, "unclassified");
+    let win = r#"{"Channel": "Security", "EventID": 4688, "CommandLine": "echo ${jndi:ldap://a}"}"#;
+    assert_eq!(set.evaluate(&event(&reg, win)).len(), 0, "a Windows event");
+    // With a product, the rule's own product decides, as before.
+    let rule = "title: a\nlogsource: {product: windows, category: antivirus}\n\
+        detection: {keywords: ['${jndi:'], condition: keywords}\n";
+    let (set, errors) = RuleSet::load([("a.yml", rule)], &reg, &Config::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(set.evaluate(&event(&reg, win)).len(), 1, "product windows");
+}
+
 #[test]
 fn logsource_routing_linux_sshd() {
     let rule = "title: ssh fail\nlogsource: {product: linux, service: sshd}\n\
