@@ -679,8 +679,11 @@ fn hunt_json(
         // The layout from the top-level keys alone: ECS and flat documents
         // go straight to the JSON parser (one parse, no document tree);
         // only evtx-JSON is built as a tree for the flattener.
-        if let Ok(top) = serde_json::from_str::<Top<'_>>(raw.get())
-            && !top.is_evtx_json()
+        // Both evtx-JSON layouts have a "System" member: a document without
+        // that text is flat or ECS and skips the layout sniff (a second
+        // parse of every document).
+        if !raw.get().contains("\"System\"")
+            || serde_json::from_str::<Top<'_>>(raw.get()).is_ok_and(|top| !top.is_evtx_json())
         {
             return json_doc(
                 ctx,
