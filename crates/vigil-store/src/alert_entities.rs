@@ -17,7 +17,7 @@ use sqlx::QueryBuilder;
 use vigil_model::{Alert, AlertId, Entities, TenantId, Timestamp};
 
 use crate::Store;
-use crate::engine::{Backend, Engine};
+use crate::changes::ChangeOps;
 use crate::error::{Result, db};
 use crate::row::RowExt;
 
@@ -82,27 +82,9 @@ impl Store {
         const OP: &str = "index_alert_entities";
         dispatch!(self, |pool, DB| {
             let mut tx = self.begin_write(pool, OP).await?;
-            if <DB as Backend>::ENGINE == Engine::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock(7419041)")
-                    .execute(tx.conn())
-                    .await
-                    .map_err(db(OP))?;
-            }
-            let cp = sqlx::query("SELECT seq FROM checkpoints WHERE consumer = $1")
-                .bind(ALERT_ENTITIES_CONSUMER)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(db(OP))?
-                .map(|r| r.int("checkpoints", "seq"))
-                .transpose()?
-                .unwrap_or(0);
-            // Every seq at or below the committed maximum is final (the
-            // feed is numbered under a lock held to commit).
-            let max: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM changes")
-                .fetch_one(tx.conn())
-                .await
-                .map_err(db(OP))?
-                .int("changes", "m")?;
+            let (cp, max) =
+                <DB as ChangeOps>::consumer_window(tx.conn(), ALERT_ENTITIES_CONSUMER, 7419041, OP)
+                    .await?;
             let changes = sqlx::query(
                 "SELECT seq, tenant, object_id, payload FROM changes \
                  WHERE seq > $1 AND seq <= $2 AND object_type = 'alert' AND op = 'create' \

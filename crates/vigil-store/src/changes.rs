@@ -56,6 +56,19 @@ pub(crate) trait ChangeOps: Backend {
         conn: &mut Self::Connection,
         rows: &[NewChange<'_>],
     ) -> impl Future<Output = Result<Vec<i64>>> + Send;
+
+    /// The start of a change-feed consumer's transaction: on PostgreSQL
+    /// takes the consumer's advisory lock `pg_lock` (two servers on one
+    /// database take turns; SQLite has one writer anyway), then reads the
+    /// consumer's checkpoint and the committed maximum `seq`. Changes are
+    /// numbered under a lock held to commit, so every seq in
+    /// `(checkpoint, max]` is final. Returns `(checkpoint, max)`.
+    fn consumer_window(
+        conn: &mut Self::Connection,
+        consumer: &str,
+        pg_lock: i64,
+        op: &'static str,
+    ) -> impl Future<Output = Result<(i64, i64)>> + Send;
 }
 
 impl_both! {
@@ -99,6 +112,29 @@ impl_both! {
                 seqs.extend(chunk_seqs);
             }
             Ok(seqs)
+        }
+
+        async fn consumer_window(
+            conn: &mut <Self as sqlx::Database>::Connection,
+            consumer: &str,
+            pg_lock: i64,
+            op: &'static str,
+        ) -> Result<(i64, i64)> {
+            if <Self as Backend>::ENGINE == Engine::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(pg_lock)
+                    .execute(&mut *conn).await.map_err(db(op))?;
+            }
+            let cp = sqlx::query("SELECT seq FROM checkpoints WHERE consumer = $1")
+                .bind(consumer)
+                .fetch_optional(&mut *conn).await.map_err(db(op))?
+                .map(|r| r.int("checkpoints", "seq"))
+                .transpose()?
+                .unwrap_or(0);
+            let max = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM changes")
+                .fetch_one(&mut *conn).await.map_err(db(op))?
+                .int("changes", "m")?;
+            Ok((cp, max))
         }
     }
 }

@@ -12,7 +12,7 @@
 use vigil_model::{TenantId, Timestamp};
 
 use crate::Store;
-use crate::engine::{Backend, Engine};
+use crate::changes::ChangeOps;
 use crate::error::{Result, db};
 use crate::migrations::{BLOCK_INTEL, Migration, version};
 use crate::row::RowExt;
@@ -103,29 +103,10 @@ impl Store {
         const OP: &str = "apply_intel_sightings";
         dispatch!(self, |pool, DB| {
             let mut tx = self.begin_write(pool, OP).await?;
-            if <DB as Backend>::ENGINE == Engine::Postgres {
-                // Two servers on one database take turns (SQLite has one
-                // writer anyway), so no sighting is counted twice.
-                sqlx::query("SELECT pg_advisory_xact_lock(7419040)")
-                    .execute(tx.conn())
-                    .await
-                    .map_err(db(OP))?;
-            }
-            let cp = sqlx::query("SELECT seq FROM checkpoints WHERE consumer = $1")
-                .bind(consumer)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(db(OP))?
-                .map(|r| r.int("checkpoints", "seq"))
-                .transpose()?
-                .unwrap_or(0);
-            // Changes are numbered under a lock held to commit, so every
-            // seq at or below the committed maximum is final.
-            let max: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS m FROM changes")
-                .fetch_one(tx.conn())
-                .await
-                .map_err(db(OP))?
-                .int("changes", "m")?;
+            // Two servers on one database take turns, so no sighting is
+            // counted twice.
+            let (cp, max) =
+                <DB as ChangeOps>::consumer_window(tx.conn(), consumer, 7419040, OP).await?;
             let rows = sqlx::query(
                 "SELECT seq, at, tenant, object_id, payload FROM changes \
                  WHERE seq > $1 AND seq <= $2 AND object_type = $3 ORDER BY seq LIMIT $4",
