@@ -23,7 +23,7 @@ fn back<'a>(form: &'a Form, fallback: &'a str) -> &'a str {
 }
 
 /// `url` with `notice=<text>` added (an older notice dropped).
-fn with_notice(url: &str, text: &str) -> String {
+pub(super) fn with_notice(url: &str, text: &str) -> String {
     let base = match url.find("notice=") {
         Some(i) => url[..i].trim_end_matches(['&', '?']),
         None => url,

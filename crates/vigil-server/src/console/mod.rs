@@ -24,6 +24,10 @@ mod actions;
 mod charts;
 mod pages;
 pub(crate) mod session;
+// Intelligence, vulnerabilities, threats and coverage pages (#9).
+mod intel;
+mod threats;
+mod vulns;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -101,6 +105,19 @@ pub static CONSOLE_ROUTES: &[ConsoleRoute] = &[
     page(Method::GET, "/incidents/{id}", READERS),
     page(Method::POST, "/runs/{id}/decision", ANALYSTS),
     page(Method::GET, "/settings", ADMINS),
+    // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+    page(Method::GET, "/intel", READERS),
+    page(Method::GET, "/intel/indicators/{id}", READERS),
+    page(Method::GET, "/intel/feeds", READERS),
+    page(Method::POST, "/intel/feeds/{name}/sync", ADMINS),
+    page(Method::GET, "/intel/import", ANALYSTS),
+    page(Method::POST, "/intel/import", ANALYSTS),
+    page(Method::GET, "/vulns", READERS),
+    page(Method::GET, "/assets/{id}", READERS),
+    page(Method::GET, "/threats", READERS),
+    page(Method::GET, "/threats/actors/{id}", READERS),
+    page(Method::GET, "/coverage", READERS),
+    page(Method::GET, "/coverage/navigator.json", READERS),
 ];
 
 /// The console row for a matched route.
@@ -132,6 +149,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/incidents/{id}", get(pages::incident))
         .route("/runs/{id}/decision", post(actions::decide))
         .route("/settings", get(pages::settings))
+        // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+        .route("/intel", get(intel::search))
+        .route("/intel/indicators/{id}", get(intel::indicator))
+        .route("/intel/feeds", get(intel::feeds))
+        .route("/intel/feeds/{name}/sync", post(intel::sync))
+        .route("/intel/import", get(intel::import_form).post(intel::import))
+        .route("/vulns", get(vulns::findings))
+        .route("/assets/{id}", get(vulns::asset))
+        .route("/threats", get(threats::register))
+        .route("/threats/actors/{id}", get(threats::actor))
+        .route("/coverage", get(threats::matrix))
+        .route("/coverage/navigator.json", get(threats::navigator))
         .route_layer(from_fn_with_state(state, session::authorize))
         .route_layer(from_fn(crate::telemetry::label_route))
         .layer(from_fn(secure_headers))
@@ -154,6 +183,22 @@ pub(crate) fn templates() -> Environment<'static> {
         ("incidents.html", include_str!("templates/incidents.html")),
         ("incident.html", include_str!("templates/incident.html")),
         ("settings.html", include_str!("templates/settings.html")),
+        // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+        ("intel_nav.html", include_str!("templates/intel_nav.html")),
+        ("intel.html", include_str!("templates/intel.html")),
+        ("indicator.html", include_str!("templates/indicator.html")),
+        ("feeds.html", include_str!("templates/feeds.html")),
+        ("import.html", include_str!("templates/import.html")),
+        (
+            "finding_rows.html",
+            include_str!("templates/finding_rows.html"),
+        ),
+        ("vulns.html", include_str!("templates/vulns.html")),
+        ("asset.html", include_str!("templates/asset.html")),
+        ("score.html", include_str!("templates/score.html")),
+        ("threats.html", include_str!("templates/threats.html")),
+        ("actor.html", include_str!("templates/actor.html")),
+        ("coverage.html", include_str!("templates/coverage.html")),
     ] {
         if let Err(e) = env.add_template(name, src) {
             // The templates are part of the binary; a broken one is a bug
@@ -342,6 +387,19 @@ mod tests {
             "incidents.html",
             "incident.html",
             "settings.html",
+            // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+            "intel_nav.html",
+            "intel.html",
+            "indicator.html",
+            "feeds.html",
+            "import.html",
+            "finding_rows.html",
+            "vulns.html",
+            "asset.html",
+            "score.html",
+            "threats.html",
+            "actor.html",
+            "coverage.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

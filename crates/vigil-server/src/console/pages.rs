@@ -49,7 +49,7 @@ fn name_of(names: &HashMap<String, String>, label: &str) -> String {
 }
 
 /// What every page's frame needs: who is signed in and the CSRF token.
-fn frame(p: &Principal, s: &ConsoleSession, nav: &str) -> Json {
+pub(super) fn frame(p: &Principal, s: &ConsoleSession, nav: &str) -> Json {
     json!({
         "user": p.name,
         "role": p.role.as_str(),
@@ -60,7 +60,7 @@ fn frame(p: &Principal, s: &ConsoleSession, nav: &str) -> Json {
     })
 }
 
-fn merge(mut base: Json, extra: Json) -> Json {
+pub(super) fn merge(mut base: Json, extra: Json) -> Json {
     if let (Some(b), Json::Object(e)) = (base.as_object_mut(), extra) {
         b.extend(e);
     }
@@ -236,7 +236,7 @@ pub(crate) async fn dashboard(
     ))
 }
 
-fn render_json(state: &AppState, name: &str, ctx: Json) -> Response {
+pub(super) fn render_json(state: &AppState, name: &str, ctx: Json) -> Response {
     render(state, name, Value::from(minijinja::value::Serde(&ctx)))
 }
 

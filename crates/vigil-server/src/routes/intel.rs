@@ -17,9 +17,9 @@ use vigil_store::IndicatorQuery;
 use crate::auth::Auth;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorKind, Problem};
 use crate::intel::{
-    ExportFilter, ImportOutcome, IndicatorView, Lookup, NewManualEntry, add_manual_entry,
-    blocklist_text, import_document, lookup, parse_ttl, remove_manual_entry, select, to_csv,
-    to_stix,
+    ExportFilter, ImportFormat, ImportOutcome, IndicatorView, Lookup, NewManualEntry,
+    add_manual_entry, blocklist_text, import_document_as, indicator_page, lookup, parse_cursor,
+    parse_ttl, remove_manual_entry, select, to_csv, to_stix,
 };
 use crate::routes::page_limit;
 use crate::state::AppState;
@@ -80,36 +80,24 @@ pub(crate) async fn list_indicators(
         true,
         state.clock.now(),
     )?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.split_once(':')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| AppError::bad_request("cursor: not a next_cursor value"))
-        })
-        .transpose()?;
-    let mut rows = state
+    let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
+    let (rows, next_cursor) = state
         .timed(
             "query_indicators",
-            state.store.query_indicators(
+            indicator_page(
+                &state.store,
                 p.tenant,
-                &IndicatorQuery {
+                IndicatorQuery {
                     kinds: f.kinds.iter().map(|k| k.as_str().to_string()).collect(),
                     min_confidence: f.min_confidence,
-                    valid_at: None,
                     contains: q.q.filter(|s| !s.is_empty()),
                     after,
-                    limit: Some(limit + 1),
+                    ..IndicatorQuery::default()
                 },
+                limit,
             ),
         )
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|r| format!("{}:{}", r.kind, r.value)))
-        .flatten();
     Ok(Json(IndicatorPage {
         items: rows.iter().map(IndicatorView::from).collect(),
         next_cursor,
@@ -250,18 +238,32 @@ pub(crate) async fn import(
     if feed.trim().is_empty() || feed.len() > 200 {
         return Err(AppError::bad_request("feed: 1 to 200 bytes"));
     }
+    let out = import_audited(&state, &p, &body, &feed, ImportFormat::Json).await?;
+    Ok(Json(out))
+}
+
+/// Imports a document in `format` as feed `feed` on behalf of `p` and
+/// audits it (`intel.import`); shared by the API and the console's import
+/// form.
+pub(crate) async fn import_audited(
+    state: &AppState,
+    p: &vigil_model::Principal,
+    body: &[u8],
+    feed: &str,
+    format: ImportFormat,
+) -> Result<ImportOutcome, AppError> {
     let now = state.clock.now();
     let out = state
         .timed(
             "intel_import",
-            import_document(&state.store, p.tenant, &body, &feed, now),
+            import_document_as(&state.store, p.tenant, body, feed, format, now),
         )
         .await?;
     state
         .store
         .audit(&vigil_store::NewAudit {
             tenant: p.tenant,
-            principal: &p,
+            principal: p,
             action: "intel.import",
             target: &format!("feed:{feed}"),
             details: serde_json::json!({
@@ -273,7 +275,7 @@ pub(crate) async fn import(
             at: now,
         })
         .await?;
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// Parameters of an export.
