@@ -3,6 +3,7 @@
 mod alerts;
 mod audit;
 mod console;
+mod console_reads;
 mod detections;
 mod events;
 mod intel;
@@ -22,6 +23,7 @@ mod vuln_links;
 pub use alerts::*;
 pub use audit::*;
 pub use console::*;
+pub use console_reads::*;
 pub use detections::*;
 pub use events::*;
 pub use intel::*;
