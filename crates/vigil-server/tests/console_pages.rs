@@ -347,7 +347,6 @@ fn finding(
     risk: i64,
     kev: bool,
     due_days: i64,
-    status: &str,
 ) -> FindingRecord {
     let now = Timestamp::from_secs(NOW);
     FindingRecord {
@@ -366,7 +365,7 @@ fn finding(
         cvss_score: Some(81),
         fixed_versions: vec!["1.0.1".into()],
         exploit_refs: false,
-        status: status.into(),
+        status: "open".into(),
         first_seen: now.add_micros(-30 * DAY),
         last_seen: now,
         fixed_at: None,
@@ -421,7 +420,6 @@ async fn vulnerability_pages() {
             9500,
             true,
             -2,
-            "open",
         ),
         finding(
             "0190f1c2-0000-7000-8000-000000000002",
@@ -431,7 +429,6 @@ async fn vulnerability_pages() {
             3000,
             false,
             20,
-            "open",
         ),
         finding(
             "0190f1c2-0000-7000-8000-000000000003",
@@ -441,7 +438,6 @@ async fn vulnerability_pages() {
             6000,
             false,
             -1,
-            "reopened",
         ),
         finding(
             "0190f1c2-0000-7000-8000-000000000004",
@@ -451,9 +447,10 @@ async fn vulnerability_pages() {
             9900,
             true,
             -5,
-            "fixed",
         ),
     ];
+    fs[2].status = "reopened".into();
+    fs[3].status = "fixed".into();
     for i in 0..52 {
         fs.push(finding(
             &format!("0190f1c2-0000-7000-8000-1000000000{i:02}"),
@@ -463,7 +460,6 @@ async fn vulnerability_pages() {
             100 + (i % 7) * 10,
             false,
             60,
-            "open",
         ));
     }
     app.store
