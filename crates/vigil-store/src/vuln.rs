@@ -37,6 +37,13 @@ pub const VULN_MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/50010_asset_discovery.sql"),
         postgres: include_str!("../migrations/postgres/50010_asset_discovery.sql"),
     },
+    // The console's range (90001–90099): the findings ranking's index.
+    Migration {
+        version: 90_001,
+        name: "findings_by_risk",
+        sqlite: include_str!("../migrations/sqlite/90001_findings_by_risk.sql"),
+        postgres: include_str!("../migrations/postgres/90001_findings_by_risk.sql"),
+    },
 ];
 
 /// Asset kinds accepted.

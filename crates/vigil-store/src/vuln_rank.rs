@@ -1,7 +1,8 @@
 //! Findings for people (block 5): the open findings of a tenant ranked by
 //! risk score with keyset paging on `(risk, id)`, filtered by decision,
 //! asset, KEV and overdue SLA, and the per-decision summary the console
-//! shows above them.
+//! shows above them. The ranking walks the `(tenant, risk DESC, id)`
+//! index of migration 90001.
 
 use vigil_model::{TenantId, Timestamp};
 
@@ -100,8 +101,10 @@ impl Store {
             (r, id.clone())
         });
         if let Some((r, _)) = &after_id {
+            // `risk <= r` first: the `(tenant, risk DESC, id)` index starts
+            // the walk at the cursor instead of the top.
             sql.push_str(&format!(
-                " AND (risk < ${r} OR (risk = ${r} AND id > ${}))",
+                " AND risk <= ${r} AND (risk < ${r} OR id > ${})",
                 n + ints.len() + 1
             ));
         }
