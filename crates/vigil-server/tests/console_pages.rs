@@ -268,6 +268,31 @@ async fn intelligence_pages() {
     let all: BTreeSet<String> = values(&first).union(&values(&second)).cloned().collect();
     assert_eq!(all.len(), 60);
 
+    // A URL indicator: its id travels as one path segment.
+    let t = post_form(
+        &app,
+        &analyst,
+        &analyst_csrf,
+        "/intel/import",
+        &[
+            ("feed", "urls"),
+            ("format", "plain"),
+            ("document", "http://bad.example/dl/x.exe?a=1\n"),
+        ],
+    )
+    .await
+    .text();
+    assert!(t.contains("<span id=\"added\">1</span> added"), "{t}");
+    let t = html(&app, &viewer, "/intel?feed=urls").await;
+    let i = t.find("href=\"/intel/indicators/url").expect("url row");
+    let href = t[i + 6..].split('"').next().unwrap().replace("&amp;", "&");
+    assert!(href.contains("%2F"), "{href}");
+    let t = html(&app, &viewer, &href).await;
+    assert!(
+        t.contains("<code id=\"indicator-value\">http://bad.example/dl/x.exe?a=1</code>"),
+        "{t}"
+    );
+
     // One indicator.
     let t = html(&app, &viewer, "/intel/indicators/ipv4%3A198.51.100.23").await;
     assert!(t.contains("<dd id=\"confidence\">90</dd>"), "{t}");

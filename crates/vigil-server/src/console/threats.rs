@@ -326,6 +326,12 @@ pub(crate) async fn matrix(
             s.clone(),
         )
     });
+    let mut subs_of: HashMap<&str, Vec<&vigil_intel::attack::AttackObject>> = HashMap::new();
+    for t in techniques.iter().copied().filter(|t| t.is_subtechnique) {
+        if let Some((parent, _)) = t.id.split_once('.') {
+            subs_of.entry(parent).or_default().push(t);
+        }
+    }
     let columns: Vec<Json> = shortnames
         .iter()
         .map(|sn| {
@@ -337,12 +343,8 @@ pub(crate) async fn matrix(
             let cells: Vec<Json> = parents
                 .iter()
                 .map(|t| {
-                    let subs: Vec<_> = techniques
-                        .iter()
-                        .copied()
-                        .filter(|s| s.is_subtechnique && s.id.starts_with(&format!("{}.", t.id)))
-                        .collect();
-                    cell(t, &by_id, &subs, &gaps)
+                    let subs = subs_of.get(t.id.as_str()).map_or(&[][..], Vec::as_slice);
+                    cell(t, &by_id, subs, &gaps)
                 })
                 .collect();
             let count = |st: &str| cells.iter().filter(|c| c["state"] == st).count();
