@@ -629,7 +629,7 @@ pub struct ImportItemError {
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ImportOutcome {
-    /// `stix` or `misp`.
+    /// `stix`, `misp`, `csv` or `plain`.
     pub format: String,
     /// Objects read, per STIX type (MISP: events, attributes, objects).
     pub objects: std::collections::BTreeMap<String, usize>,
@@ -657,7 +657,7 @@ pub struct ImportOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
     /// JSON: a STIX bundle (`"type": "bundle"` or `objects`) or else MISP
-    /// events (what `POST /api/v1/intel/import` takes).
+    /// events (`POST /api/v1/intel/import` as `application/json`).
     Json,
     /// JSON as [`ImportFormat::Json`], otherwise a list: CSV when a line
     /// holds a comma (value in the first column), else one value per line

@@ -222,6 +222,26 @@ async fn intelligence_pages() {
     .text();
     assert!(t.contains("<span id=\"added\">60</span> added"), "{t}");
 
+    // The API takes the same lists (same code path): a CSV body reports
+    // the same bad line; other media types are refused.
+    let r = api_post(&app, "/api/v1/intel/import?feed=api-csv", "text/csv", doc).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let j = r.json();
+    assert_eq!(j["format"], "csv");
+    assert_eq!(j["indicators_updated"], 2, "{j}");
+    assert_eq!(j["errors"][0]["id"], "line 4", "{j}");
+    let r = api_post(
+        &app,
+        "/api/v1/intel/import?feed=api-list",
+        "text/plain",
+        "192.0.2.77\n",
+    )
+    .await;
+    assert_eq!(r.json()["indicators_added"], 1);
+    api_post(&app, "/api/v1/intel/import", "application/xml", "<x/>")
+        .await
+        .problem(415);
+
     // Search: active by default, expired on request.
     let t = html(&app, &viewer, "/intel?feed=abuse-test").await;
     for v in ["203.0.113.5", "evil.example.com"] {
