@@ -153,6 +153,8 @@ pub(crate) struct Internals {
     pub(crate) templates: minijinja::Environment<'static>,
     /// Failed console sign-ins per address.
     pub(crate) logins: crate::console::LoginLimiter,
+    /// The dashboard's alerts per complete hour.
+    pub(crate) alert_hours: crate::console::hours::AlertHours,
 }
 
 impl AppState {
@@ -194,6 +196,7 @@ impl AppState {
                 rules_changed: Arc::new(Notify::new()),
                 templates: crate::console::templates(),
                 logins: crate::console::LoginLimiter::default(),
+                alert_hours: crate::console::hours::AlertHours::default(),
             }),
         }
     }

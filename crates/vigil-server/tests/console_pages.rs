@@ -539,6 +539,23 @@ async fn vulnerability_pages() {
     assert!(first_row.contains("href=\"/assets/"), "{first_row}");
     assert!(first_row.contains(">web-1</a>"), "{first_row}");
 
+    // The dashboard's top vulnerability risks: the same ranking, five rows,
+    // the riskiest first with its KEV mark and overdue SLA.
+    let d = html(&app, &viewer, "/").await;
+    let top = &d[d.find("id=\"top-risks-vulns\"").expect("top risks panel")..];
+    let top = &top[..top.find("</div>").unwrap()];
+    assert_eq!(count(top, "<tr><td>"), 5, "{top}");
+    let (a, b, c) = (
+        top.find("CVE-2024-0001").unwrap(),
+        top.find("CVE-2024-0003").unwrap(),
+        top.find("CVE-2024-0002").unwrap(),
+    );
+    assert!(a < b && b < c, "riskiest first: {top}");
+    assert!(
+        top.contains("KEV") && top.contains("class=\"overdue\""),
+        "{top}"
+    );
+
     // Filters.
     let rows = |h: &str| count(h, "class=\"finding-row");
     let t = html(&app, &viewer, "/vulns?kev=1").await;
@@ -784,6 +801,22 @@ async fn threat_register_and_coverage_pages() {
         "factors: {alpha}"
     );
     assert!(!scenario_row("phish").contains("review due"));
+    // Showing the register recorded the scores: the dashboard lists both
+    // open scenarios as top threat risks, riskiest first.
+    let d = html(&app, &viewer, "/").await;
+    let top = &d[d.find("id=\"top-risks-threats\"").expect("top risks panel")..];
+    let top = &top[..top.find("</div>").unwrap()];
+    assert!(
+        top.contains("Alpha Bear intrusion") && top.contains("Phishing of staff"),
+        "{top}"
+    );
+    assert!(
+        top.contains(&format!("<td>{}/25</td>", risk_of("alpha"))),
+        "{top}"
+    );
+    if risk_of("alpha") > risk_of("phish") {
+        assert!(top.find("Alpha Bear") < top.find("Phishing"), "{top}");
+    }
     // Ranked by risk.
     if risk_of("alpha") > risk_of("phish") {
         assert!(t.find("scenario-alpha") < t.find("scenario-phish"));

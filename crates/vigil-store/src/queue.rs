@@ -252,21 +252,25 @@ impl Store {
         &self,
         tenant: TenantId,
         since: Timestamp,
+        until: Option<Timestamp>,
         bucket_micros: i64,
     ) -> Result<Vec<HistogramCell>> {
         const OP: &str = "alert_histogram";
+        let until = until.map_or(i64::MAX, Timestamp::as_micros);
         let bucket = bucket_micros.max(1);
         let mut out = Vec::new();
         for sev in Severity::ALL {
             dispatch!(self, |pool, DB| {
                 let rows = sqlx::query(
                     "SELECT (created_at - $1) / $2 AS b, COUNT(*) AS n FROM alerts \
-                     WHERE tenant = $3 AND severity = $4 AND created_at >= $1 GROUP BY b ORDER BY b",
+                     WHERE tenant = $3 AND severity = $4 AND created_at >= $1 AND created_at < $5 \
+                     GROUP BY b ORDER BY b",
                 )
                 .bind(since.as_micros())
                 .bind(bucket)
                 .bind(tenant.to_string())
                 .bind(sev.rank())
+                .bind(until)
                 .fetch_all(pool)
                 .await
                 .map_err(db(OP))?;

@@ -540,6 +540,49 @@ impl Store {
         })
     }
 
+    /// The latest recorded score of each open scenario of the register,
+    /// highest risk first (ties: higher likelihood, then scenario id), at
+    /// most `limit` (1–100): the dashboard's top threat risks.
+    pub async fn top_scenario_scores(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<(ScoreRecord, String)>> {
+        const OP: &str = "top_scenario_scores";
+        const T: &str = "threat_score_history";
+        let limit = i64::from(limit.clamp(1, 100));
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(
+                "SELECT h.scenario, h.at, h.likelihood, h.impact, h.risk, h.inputs, s.title \
+                 FROM threat_score_history h JOIN threat_scenarios s \
+                   ON s.tenant = h.tenant AND s.id = h.scenario \
+                 WHERE h.tenant = $1 AND s.status = 'open' AND h.at = (SELECT MAX(x.at) FROM threat_score_history x \
+                   WHERE x.tenant = h.tenant AND x.scenario = h.scenario) \
+                 ORDER BY h.risk DESC, h.likelihood DESC, h.scenario LIMIT $2",
+            )
+            .bind(tenant.to_string())
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(db(OP))?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        ScoreRecord {
+                            scenario: r.text(T, "scenario")?,
+                            at: r.ts(T, "at")?,
+                            likelihood: r.int(T, "likelihood")?,
+                            impact: r.int(T, "impact")?,
+                            risk: r.int(T, "risk")?,
+                            inputs: r.json(T, "inputs")?,
+                        },
+                        r.text(T, "title")?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// A scenario's recorded scores, oldest first.
     pub async fn scenario_scores(
         &self,

@@ -22,6 +22,7 @@
 
 mod actions;
 mod charts;
+pub(crate) mod hours;
 mod pages;
 pub(crate) mod session;
 // Intelligence, vulnerabilities, threats and coverage pages (#9).

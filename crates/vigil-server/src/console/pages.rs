@@ -170,7 +170,7 @@ pub(crate) async fn dashboard(
     Extension(s): Extension<ConsoleSession>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let hour = 3_600_000_000_i64;
+    let hour = super::hours::HOUR;
     let store = &state.store;
     // Events per 5 minutes over the last hour.
     let ev_since = now.add_micros(-hour);
@@ -184,18 +184,18 @@ pub(crate) async fn dashboard(
     }
     let last_hour: i64 = ev_buckets.iter().sum();
     let per_min_now = ev_buckets[11] as f64 / 5.0;
-    // Alerts per hour over the last 24 hours, by severity.
-    let al_since = now.add_micros(-24 * hour);
-    let alerts = store.alert_histogram(p.tenant, al_since, hour).await?;
-    let mut by_hour = vec![[0i64; 5]; 24];
+    // Alerts per clock hour over the last 24 hours, by severity (complete
+    // hours counted once, see `hours`).
+    let by_hour = state
+        .inner
+        .alert_hours
+        .last_day(store, p.tenant, now)
+        .await?;
     let mut by_sev = [0i64; 5];
-    for c in &alerts {
-        let i = (c.bucket.as_micros() - al_since.as_micros()) / hour;
-        let sev = usize::try_from(c.severity).unwrap_or(0).min(4);
-        if let Some(row) = usize::try_from(i).ok().and_then(|i| by_hour.get_mut(i)) {
-            row[sev] += c.count;
+    for row in &by_hour {
+        for (total, n) in by_sev.iter_mut().zip(row) {
+            *total += n;
         }
-        by_sev[sev] += c.count;
     }
     let open = store
         .list_incidents(p.tenant, Some("open"), None, 10)
@@ -204,6 +204,18 @@ pub(crate) async fn dashboard(
         .list_runs(p.tenant, Some("waiting_approval"), None, 20)
         .await?;
     let feeds = store.list_feed_infos(p.tenant).await?;
+    // Top risks: the highest-risk open findings (the risk index of
+    // migration 90001) and the threat scenarios' latest recorded scores.
+    let top_findings = store
+        .ranked_findings(
+            p.tenant,
+            &vigil_store::RankedFindingQuery {
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let top_threats = store.top_scenario_scores(p.tenant, 5).await?;
     let ctx = merge(
         frame(&p, &s, "dashboard"),
         json!({
@@ -213,6 +225,15 @@ pub(crate) async fn dashboard(
             "by_severity": Severity::ALL.iter().zip(by_sev).map(|(s, n)| json!({"severity": s.as_str(), "count": n})).collect::<Vec<_>>(),
             "incidents": open.iter().map(|i| incident_row(&state, i, now)).collect::<Vec<_>>(),
             "approvals": waiting.iter().map(run_row).collect::<Vec<_>>(),
+            "top_findings": top_findings.iter().map(|f| super::vulns::finding_row(f, None, now)).collect::<Vec<_>>(),
+            "top_threats": top_threats.iter().map(|(r, title)| json!({
+                "id": r.scenario,
+                "title": title,
+                "risk": r.risk,
+                "likelihood": format!("{:.2}", r.likelihood as f64 / 100.0),
+                "impact": format!("{:.2}", r.impact as f64 / 100.0),
+                "assessed": when(r.at),
+            })).collect::<Vec<_>>(),
             "feeds": feeds.iter().map(|f| json!({
                 "name": f.config.name,
                 "status": f.status,

@@ -28,7 +28,7 @@ const ASSET_FINDINGS: u32 = 500;
 /// first.
 const DECISIONS: [&str; 4] = ["immediate", "out-of-cycle", "scheduled", "defer"];
 
-fn finding_row(f: &FindingRecord, asset: Option<&AssetRecord>, now: Timestamp) -> Json {
+pub(super) fn finding_row(f: &FindingRecord, asset: Option<&AssetRecord>, now: Timestamp) -> Json {
     let e = &f.explanation;
     json!({
         "id": f.id,

@@ -283,7 +283,7 @@ pub async fn console_users_sessions_and_queue(s: Store) {
 
     // Histograms.
     let h = s
-        .alert_histogram(tenant, t(10_000), 10_000_000)
+        .alert_histogram(tenant, t(10_000), None, 10_000_000)
         .await
         .expect("histogram");
     assert_eq!(h.iter().map(|c| c.count).sum::<i64>(), 30);
@@ -296,6 +296,19 @@ pub async fn console_users_sessions_and_queue(s: Store) {
         3,
         "alerts 2, 5, 8 in the first 10 s"
     );
+    // An end bound (exclusive): only the first bucket's alerts.
+    let first: i64 = h
+        .iter()
+        .filter(|c| c.bucket == t(10_000))
+        .map(|c| c.count)
+        .sum();
+    let bounded = s
+        .alert_histogram(tenant, t(10_000), Some(t(10_010)), 10_000_000)
+        .await
+        .expect("bounded histogram");
+    assert!(bounded.iter().all(|c| c.bucket == t(10_000)), "{bounded:?}");
+    assert_eq!(bounded.iter().map(|c| c.count).sum::<i64>(), first);
+    assert!(first > 0 && first < 30);
     let e = s.event_histogram(t(0), 60_000_000).await.expect("events");
     assert!(e.is_empty());
 }

@@ -190,4 +190,60 @@ pub async fn threats_profile_scenarios_and_history(s: Store) {
         h.iter().map(|x| x.likelihood).collect::<Vec<_>>(),
         [1, 6602]
     );
+
+    // Top risks: the latest score of each open scenario, highest first.
+    // apt-1 was treated above: not a top risk until it is open again.
+    assert!(s.top_scenario_scores(d, 5).await.expect("top").is_empty());
+    s.review_scenario(
+        d,
+        "apt-1",
+        &ScenarioReview {
+            status: Some("open".into()),
+            ..ScenarioReview::default()
+        },
+        &admin(),
+        t(50),
+    )
+    .await
+    .expect("reopen");
+    let sc2 = NewScenario {
+        id: "ransom".into(),
+        title: "Ransomware".into(),
+        ..sc.clone()
+    };
+    s.upsert_scenario(d, &sc2, &admin(), t(51))
+        .await
+        .expect("second");
+    let risk = |id: &str, secs: i64, risk: i64| ScoreRecord {
+        scenario: id.into(),
+        at: t(secs),
+        likelihood: 5000,
+        impact: 5000,
+        risk,
+        inputs: json!({}),
+    };
+    s.record_scenario_scores(d, &[risk("ransom", 60, 20), risk("ransom", 70, 12)])
+        .await
+        .expect("ransom scores");
+    let top = s.top_scenario_scores(d, 5).await.expect("top");
+    let got: Vec<(&str, i64, &str)> = top
+        .iter()
+        .map(|(r, title)| (r.scenario.as_str(), r.risk, title.as_str()))
+        .collect();
+    // apt-1's latest (t40, risk 25) outranks ransom's latest (t70, 12; the
+    // older 20 no longer counts).
+    assert_eq!(
+        got,
+        [
+            ("apt-1", 25, "Alpha Bear intrusion"),
+            ("ransom", 12, "Ransomware")
+        ]
+    );
+    assert_eq!(s.top_scenario_scores(d, 1).await.expect("one").len(), 1);
+    assert!(
+        s.top_scenario_scores(OTHER, 5)
+            .await
+            .expect("other")
+            .is_empty()
+    );
 }
