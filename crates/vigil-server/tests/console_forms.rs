@@ -210,6 +210,12 @@ async fn test_a_rule_in_the_console_and_the_api() {
     // field and the event field it was read from (ECS mapping).
     let form = ana.page(&app, &format!("/rules/test?rule={RULE_ID}")).await;
     assert!(form.contains(RULE_ID), "the form names the rule");
+    assert!(
+        form.contains(&format!(
+            "<option value=\"{RULE_ID}\">Console whoami</option>"
+        )),
+        "stored rules are offered: {form}"
+    );
     let r = ana
         .post(
             &app,

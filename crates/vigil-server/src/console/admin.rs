@@ -85,7 +85,7 @@ async fn page(
                 "protocol": l.protocol,
                 "address": l.address,
                 "tls": l.tls,
-                "counters": listener_counters(&metrics, &l.name),
+                "counters": if l.protocol == "hec" { hec_counters(&metrics) } else { listener_counters(&metrics, &l.name) },
             })).collect::<Vec<_>>(),
             "tenants": tenants.iter().map(|t| json!({
                 "id": t.id.to_string(),
@@ -122,6 +122,39 @@ fn listener_counters(metrics: &str, listener: &str) -> Vec<Json> {
             let name = name.strip_suffix("_total").unwrap_or(name);
             Some(json!({ "name": name, "value": value }))
         })
+        .collect()
+}
+
+/// The HEC routes' counters (`vigil_hec_*`), summed over endpoints and
+/// codes: requests, events by outcome, bytes.
+fn hec_counters(metrics: &str) -> Vec<Json> {
+    let mut sums: Vec<(String, f64)> = Vec::new();
+    for l in metrics.lines().filter(|l| l.starts_with("vigil_hec_")) {
+        let Some((series, value)) = l.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(v) = value.parse::<f64>() else {
+            continue;
+        };
+        let (name, labels) = series.split_once('{').unwrap_or((series, ""));
+        let name = name
+            .trim_start_matches("vigil_hec_")
+            .trim_end_matches("_total");
+        let key = match labels
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("outcome=\""))
+            .map(|o| o.trim_end_matches(['"', '}']))
+        {
+            Some(outcome) => format!("{name} {outcome}"),
+            None => name.to_owned(),
+        };
+        match sums.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += v,
+            None => sums.push((key, v)),
+        }
+    }
+    sums.into_iter()
+        .map(|(name, v)| json!({ "name": name, "value": format!("{v}") }))
         .collect()
 }
 
@@ -302,6 +335,16 @@ mod tests {
         let text = "# HELP x\nvigil_listener_received_total{listener=\"sys\",protocol=\"udp\"} 7\n\
                     vigil_listener_received_total{listener=\"other\",protocol=\"tcp\"} 1\n\
                     vigil_listener_queue_depth{listener=\"sys\",protocol=\"udp\"} 0\n";
+        let hec = "vigil_hec_events_total{endpoint=\"event\",outcome=\"accepted\"} 3\n\
+                   vigil_hec_events_total{endpoint=\"raw\",outcome=\"accepted\"} 2\n\
+                   vigil_hec_received_bytes_total{endpoint=\"raw\"} 10\n";
+        assert_eq!(
+            hec_counters(hec),
+            vec![
+                json!({"name": "events accepted", "value": "5"}),
+                json!({"name": "received_bytes", "value": "10"})
+            ]
+        );
         let c = listener_counters(text, "sys");
         assert_eq!(
             c,

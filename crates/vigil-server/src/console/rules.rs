@@ -224,6 +224,21 @@ pub(crate) async fn set_state(
     )))
 }
 
+/// Stored rules offered by the test form (the first 500 by id).
+async fn choices(state: &AppState, p: &Principal) -> Result<Vec<serde_json::Value>, AppError> {
+    let q = RuleQuery {
+        limit: 500,
+        ..RuleQuery::default()
+    };
+    Ok(state
+        .store
+        .rule_page(p.tenant, &q)
+        .await?
+        .iter()
+        .map(|r| json!({"id": r.id, "title": r.title}))
+        .collect())
+}
+
 /// `GET /rules/test`: the form (`rule` pre-selects a stored rule).
 pub(crate) async fn test_form(
     State(state): State<AppState>,
@@ -238,6 +253,7 @@ pub(crate) async fn test_form(
             "rule_yaml": "",
             "event": "",
             "outcome": null,
+            "choices": choices(&state, &p).await?,
         }),
     );
     Ok(render_json(&state, "rule_test.html", ctx))
@@ -273,6 +289,7 @@ pub(crate) async fn test(
             "rule_yaml": rule_yaml.unwrap_or_default(),
             "event": event,
             "outcome": outcome,
+            "choices": choices(&state, &p).await?,
             "pretty": outcome.matches.iter().map(|m| m.matched.iter().map(|(k, v)| json!({
                 "name": k,
                 "value": match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() },

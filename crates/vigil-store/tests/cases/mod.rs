@@ -3,6 +3,7 @@
 mod alerts;
 mod audit;
 mod console;
+mod console_admin;
 mod detections;
 mod events;
 mod intel;
@@ -22,6 +23,7 @@ mod vuln_links;
 pub use alerts::*;
 pub use audit::*;
 pub use console::*;
+pub use console_admin::*;
 pub use detections::*;
 pub use events::*;
 pub use intel::*;

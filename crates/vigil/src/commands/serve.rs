@@ -176,6 +176,12 @@ pub async fn run(
             address: b.addr.to_string(),
             tls: b.protocol == vigil_listeners::Protocol::Tls,
         })
+        .chain([vigil_server::ListenerInfo {
+            name: "hec".into(),
+            protocol: "hec".into(),
+            address: format!("{}/services/collector", cfg.server.listen),
+            tls: cfg.server.tls_cert.is_some(),
+        }])
         .collect();
     let sink = crate::commands::intel_sink::StoreSink {
         store: store.clone(),
