@@ -335,3 +335,45 @@ fn build(
     );
     Ok(Some(d))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A build records the rules it left out, with file and line, for the
+    /// console's rules page; a good rule still loads. See: #9
+    #[test]
+    fn builds_record_the_rules_they_skip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("good.yml"),
+            "title: good\nid: 00000000-0000-4000-8000-0000000000b1\nlogsource: {product: windows}\n\
+             detection: {sel: {EventID: 1}, condition: sel}\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("broken.yml"),
+            "title: broken\nlogsource: {product: windows}\ndetection:\n  sel:\n    EventID: 1\n  condition: nope\n",
+        )
+        .expect("write");
+        let sec = SigmaSection {
+            builtin: false,
+            rules: vec![dir.path().to_path_buf()],
+            ..SigmaSection::default()
+        };
+        let errors = vigil_server::RuleLoadErrors::default();
+        let rt = SigmaRuntime {
+            errors: Some(errors.clone()),
+            ..SigmaRuntime::default()
+        };
+        let d = detector(&sec, &FieldRegistry::new(), &rt)
+            .expect("build")
+            .expect("a detector");
+        assert_eq!(d.rules().rules().len(), 1);
+        let (list, total, at) = errors.snapshot();
+        assert_eq!(total, 1, "{list:?}");
+        assert!(list[0].path.ends_with("broken.yml"), "{list:?}");
+        assert!(list[0].line > 0, "{list:?}");
+        assert!(at.is_some());
+    }
+}
