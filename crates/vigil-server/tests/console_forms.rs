@@ -80,6 +80,7 @@ async fn rules_page_state_paging_and_load_errors() {
     assert!(page.contains("Console whoami"), "{page}");
     assert!(page.contains("attack.discovery"), "{page}");
     assert!(page.contains(">enabled<"), "{page}");
+    assert!(page.contains("<td>uploaded<br>"), "the source: {page}");
     assert!(page.contains("Disable</button>"), "{page}");
 
     // Disabling goes through the store: the stored state and the page.

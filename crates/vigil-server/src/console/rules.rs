@@ -29,6 +29,11 @@ fn rule_row(r: &RuleRecord) -> serde_json::Value {
         "href": format!("/rules/{}", encode_segment(&r.id)),
         "title": r.title,
         "source": r.source.to_string(),
+        "source_label": match r.source {
+            RuleSource::Builtin => "built-in pack",
+            RuleSource::Dir => "rule directory",
+            RuleSource::Api => "uploaded",
+        },
         "path": r.path,
         "enabled": r.enabled,
         "level": r.effective_level(),
