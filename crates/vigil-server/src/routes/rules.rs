@@ -373,6 +373,7 @@ pub(crate) struct RuleTestInput {
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such rule, or its text is not available", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]
