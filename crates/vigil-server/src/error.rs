@@ -176,7 +176,6 @@ impl AppError {
         self
     }
 
-    #[cfg(test)]
     pub(crate) fn kind(&self) -> ErrorKind {
         self.kind
     }

@@ -320,6 +320,33 @@ pub async fn select(
         .collect())
 }
 
+/// A `next_cursor` of [`indicator_page`] (`type:value`) as the store's
+/// keyset.
+pub fn parse_cursor(c: &str) -> Result<(String, String)> {
+    c.split_once(':')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| invalid("cursor: not a next_cursor value"))
+}
+
+/// One page of indicators by type and value (keyset paging): at most
+/// `limit` rows of `q` (its own `limit` is ignored) and the cursor of the
+/// next page, if there is one.
+pub async fn indicator_page(
+    store: &Store,
+    tenant: TenantId,
+    mut q: IndicatorQuery,
+    limit: u32,
+) -> Result<(Vec<IndicatorRecord>, Option<String>)> {
+    q.limit = Some(limit + 1);
+    let mut rows = store.query_indicators(tenant, &q).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last().map(|r| format!("{}:{}", r.kind, r.value)))
+        .flatten();
+    Ok((rows, next))
+}
+
 /// A STIX 2.1 bundle of `rows`, and how many were left out (no STIX
 /// pattern for their type: CVE ids).
 pub fn to_stix(rows: &[IndicatorRecord]) -> (serde_json::Value, usize) {
@@ -602,7 +629,7 @@ pub struct ImportItemError {
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ImportOutcome {
-    /// `stix` or `misp`.
+    /// `stix`, `misp`, `csv` or `plain`.
     pub format: String,
     /// Objects read, per STIX type (MISP: events, attributes, objects).
     pub objects: std::collections::BTreeMap<String, usize>,
@@ -626,6 +653,46 @@ pub struct ImportOutcome {
     pub errors: Vec<ImportItemError>,
 }
 
+/// The format of a document to import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    /// JSON: a STIX bundle (`"type": "bundle"` or `objects`) or else MISP
+    /// events (`POST /api/v1/intel/import` as `application/json`).
+    Json,
+    /// JSON as [`ImportFormat::Json`], otherwise a list: CSV when a line
+    /// holds a comma (value in the first column), else one value per line
+    /// (types guessed, `#` comments).
+    Auto,
+    /// A STIX 2.0/2.1 bundle.
+    Stix,
+    /// MISP event(s).
+    Misp,
+    /// CSV, the value in the first column, types guessed.
+    Csv,
+    /// One value per line, types guessed.
+    Plain,
+}
+
+impl std::str::FromStr for ImportFormat {
+    type Err = IntelError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "auto" => Self::Auto,
+            "json" => Self::Json,
+            "stix" => Self::Stix,
+            "misp" => Self::Misp,
+            "csv" => Self::Csv,
+            "plain" => Self::Plain,
+            other => {
+                return Err(invalid(format!(
+                    "format: {other:?} is not auto, stix, misp, csv or plain"
+                )));
+            }
+        })
+    }
+}
+
 /// Imports one STIX 2.0/2.1 bundle or MISP event document (gzip or not)
 /// as feed `feed`: indicators are merged with the stored ones (every
 /// provenance kept) and STIX objects stored by version. Idempotent.
@@ -637,23 +704,73 @@ pub async fn import_document(
     feed: &str,
     now: Timestamp,
 ) -> Result<ImportOutcome> {
+    import_document_as(store, tenant, bytes, feed, ImportFormat::Json, now).await
+}
+
+/// [`import_document`] for a document in `format`, lists included (their
+/// rejected lines are reported as `line N`).
+pub async fn import_document_as(
+    store: &Store,
+    tenant: TenantId,
+    bytes: &[u8],
+    feed: &str,
+    format: ImportFormat,
+    now: Timestamp,
+) -> Result<ImportOutcome> {
+    use vigil_intel::list::{ListFormat, parse_list};
     use vigil_intel::stix::{ImportOptions, parse_bundle};
     let opts = ImportOptions::default();
     let data = vigil_intel::decode_input(bytes, opts.max_bytes).map_err(invalid)?;
-    let head: Vec<u8> = data
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .take(4096)
-        .collect();
-    let head = String::from_utf8_lossy(&head);
-    let stix = head.contains("\"type\":\"bundle\"") || head.contains("\"objects\":");
-    let (format, indicators, objects, report) = if stix {
-        let imp = parse_bundle(&data, feed, &opts).map_err(invalid)?;
-        ("stix", imp.indicators, imp.objects, imp.report)
-    } else {
-        let imp = vigil_intel::misp::parse_events(&data, feed, &opts).map_err(invalid)?;
-        ("misp", imp.indicators, Vec::new(), imp.report)
+    let format = match format {
+        ImportFormat::Json | ImportFormat::Auto => {
+            let first = data.iter().copied().find(|b| !b.is_ascii_whitespace());
+            let json = matches!(first, Some(b'{' | b'['));
+            if format == ImportFormat::Auto && !json {
+                if data.contains(&b',') {
+                    ImportFormat::Csv
+                } else {
+                    ImportFormat::Plain
+                }
+            } else {
+                let head: Vec<u8> = data
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .take(4096)
+                    .collect();
+                let head = String::from_utf8_lossy(&head);
+                if head.contains("\"type\":\"bundle\"") || head.contains("\"objects\":") {
+                    ImportFormat::Stix
+                } else {
+                    ImportFormat::Misp
+                }
+            }
+        }
+        f => f,
+    };
+    let (format, indicators, objects, report) = match format {
+        ImportFormat::Stix => {
+            let imp = parse_bundle(&data, feed, &opts).map_err(invalid)?;
+            ("stix", imp.indicators, imp.objects, imp.report)
+        }
+        ImportFormat::Csv | ImportFormat::Plain => {
+            let list = if format == ImportFormat::Csv {
+                ListFormat::default()
+            } else {
+                ListFormat::plain(None)
+            };
+            let (inds, report) = parse_list(&data, feed, &list, &opts).map_err(invalid)?;
+            let name = if format == ImportFormat::Csv {
+                "csv"
+            } else {
+                "plain"
+            };
+            (name, inds, Vec::new(), report)
+        }
+        _ => {
+            let imp = vigil_intel::misp::parse_events(&data, feed, &opts).map_err(invalid)?;
+            ("misp", imp.indicators, Vec::new(), imp.report)
+        }
     };
     let mut set = vigil_intel::IndicatorSet::new();
     set.merge(indicators);

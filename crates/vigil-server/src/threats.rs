@@ -264,21 +264,10 @@ pub async fn load(
         now.as_micros()
             .saturating_sub(window.saturating_mul(86_400_000_000)),
     );
-    let mut observations = Observations::default();
-    for (_, tags, n) in store.alert_tag_counts(tenant, since).await? {
-        let n = u64::try_from(n).unwrap_or(0);
-        let techs: BTreeSet<String> = tags.iter().filter_map(|t| technique_from_tag(t)).collect();
-        let mut hit = BTreeSet::new();
-        for t in techs {
-            if let Some((parent, _)) = t.split_once('.') {
-                hit.insert(parent.to_string());
-            }
-            hit.insert(t);
-        }
-        for t in hit {
-            *observations.technique_alerts.entry(t).or_default() += n;
-        }
-    }
+    let mut observations = Observations {
+        technique_alerts: technique_alerts(store, tenant, since).await?,
+        ..Observations::default()
+    };
     // Indicators naming an actor or its software, and their sightings in
     // the window.
     let links: Vec<actors::IndicatorLink> = store
@@ -352,6 +341,32 @@ pub async fn load(
         kev_ransomware,
         today,
     })
+}
+
+/// Alerts created at or after `since` per ATT&CK technique (from their
+/// `attack.tNNNN` tags); a sub-technique's alerts count for its parent
+/// too, once per alert.
+pub async fn technique_alerts(
+    store: &Store,
+    tenant: TenantId,
+    since: Timestamp,
+) -> Result<BTreeMap<String, u64>> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, tags, n) in store.alert_tag_counts(tenant, since).await? {
+        let n = u64::try_from(n).unwrap_or(0);
+        let techs: BTreeSet<String> = tags.iter().filter_map(|t| technique_from_tag(t)).collect();
+        let mut hit = BTreeSet::new();
+        for t in techs {
+            if let Some((parent, _)) = t.split_once('.') {
+                hit.insert(parent.to_string());
+            }
+            hit.insert(t);
+        }
+        for t in hit {
+            *out.entry(t).or_default() += n;
+        }
+    }
+    Ok(out)
 }
 
 fn objects_empty(b: &serde_json::Value) -> bool {

@@ -848,6 +848,37 @@ fn page_case(rule: &ConsoleRoute) -> Page {
             "status=done",
             StatusCode::NOT_FOUND,
         ),
+        // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+        ("GET", "/intel") => p(
+            "/intel?q=203&match=prefix&type=ipv4&min_confidence=10&state=all&feed=x",
+            "",
+            StatusCode::OK,
+        ),
+        ("GET", "/intel/indicators/{id}") => p(
+            "/intel/indicators/ipv4%3A203.0.113.250",
+            "",
+            StatusCode::NOT_FOUND,
+        ),
+        ("GET", "/intel/feeds") => p("/intel/feeds", "", StatusCode::OK),
+        ("POST", "/intel/feeds/{name}/sync") => {
+            p("/intel/feeds/no-such-feed/sync", "", StatusCode::NOT_FOUND)
+        }
+        ("GET", "/intel/import") => p("/intel/import", "", StatusCode::OK),
+        ("POST", "/intel/import") => p(
+            "/intel/import",
+            "document=198.51.100.7&format=plain&feed=matrix",
+            StatusCode::OK,
+        ),
+        ("GET", "/vulns") => p(
+            "/vulns?decision=immediate&kev=1&overdue=1",
+            "",
+            StatusCode::OK,
+        ),
+        ("GET", "/assets/{id}") => p("/assets/no-such-asset", "", StatusCode::NOT_FOUND),
+        ("GET", "/threats") => p("/threats", "", StatusCode::OK),
+        ("GET", "/threats/actors/{id}") => p("/threats/actors/nobody", "", StatusCode::NOT_FOUND),
+        ("GET", "/coverage") => p("/coverage", "", StatusCode::OK),
+        ("GET", "/coverage/navigator.json") => p("/coverage/navigator.json", "", StatusCode::OK),
         (m, p) => panic!(
             "console route {m} {p} has no row in the authorization matrix; add one to tests/authz.rs"
         ),
@@ -963,7 +994,11 @@ fn assert_console_headers(r: &Reply, what: &str) {
     assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
     assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
     assert_eq!(h("x-frame-options"), "DENY", "{what}");
-    if r.status != StatusCode::SEE_OTHER && !what.contains("console.css") {
+    // The stylesheet and the Navigator layer download are not pages.
+    if r.status != StatusCode::SEE_OTHER
+        && !what.contains("console.css")
+        && !what.contains("navigator.json")
+    {
         assert!(
             r.content_type().starts_with("text/html"),
             "{what}: {}",

@@ -89,13 +89,13 @@ async fn import_lookup_export_and_blocklists() {
         (Some(0), Some(0)),
         "{again}"
     );
-    // Not JSON: 415.
+    // Not JSON, CSV or a plain list: 415.
     let r = send(
         &app,
         Method::POST,
         "/api/v1/intel/import",
         Role::Analyst,
-        "text/plain",
+        "application/xml",
         bundle(),
     )
     .await;

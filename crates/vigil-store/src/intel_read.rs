@@ -6,6 +6,7 @@ use vigil_model::{TenantId, Timestamp};
 use crate::Store;
 use crate::error::{Result, db};
 use crate::intel::{IND_COLUMNS, IndicatorRecord, indicator_from_row};
+use crate::row::RowExt;
 
 /// Which indicators [`Store::query_indicators`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +20,12 @@ pub struct IndicatorQuery {
     pub valid_at: Option<Timestamp>,
     /// Only values containing this (case-insensitive for ASCII).
     pub contains: Option<String>,
+    /// Only values starting with this (case-insensitive for ASCII).
+    pub prefix: Option<String>,
+    /// Only indicators one of whose sources is this feed.
+    pub feed: Option<String>,
+    /// Only indicators whose `valid_until` has passed at this time.
+    pub expired_at: Option<Timestamp>,
     /// Only (type, value) after this key, for keyset pagination.
     pub after: Option<(String, String)>,
     /// At most this many (all when `None`).
@@ -26,15 +33,18 @@ pub struct IndicatorQuery {
 }
 
 fn like_pattern(needle: &str) -> String {
-    let escaped: String = needle
+    format!("%{}%", like_escaped(needle))
+}
+
+fn like_escaped(needle: &str) -> String {
+    needle
         .to_lowercase()
         .chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],
             c => vec![c],
         })
-        .collect();
-    format!("%{escaped}%")
+        .collect()
 }
 
 impl Store {
@@ -168,6 +178,27 @@ impl Store {
         if q.contains.is_some() {
             sql.push_str(&format!(" AND LOWER(value) LIKE ${} ESCAPE '\\'", next()));
         }
+        if q.prefix.is_some() {
+            sql.push_str(&format!(" AND LOWER(value) LIKE ${} ESCAPE '\\'", next()));
+        }
+        if q.expired_at.is_some() {
+            sql.push_str(&format!(
+                " AND valid_until IS NOT NULL AND valid_until <= ${}",
+                next()
+            ));
+        }
+        if q.feed.is_some() {
+            let f = next();
+            sql.push_str(&match self.engine() {
+                crate::Engine::Sqlite => format!(
+                    " AND EXISTS (SELECT 1 FROM json_each(intel_indicators.provenance) AS p \
+                     WHERE json_extract(p.value, '$.feed') = ${f})"
+                ),
+                crate::Engine::Postgres => format!(
+                    " AND provenance @> jsonb_build_array(jsonb_build_object('feed', CAST(${f} AS TEXT)))"
+                ),
+            });
+        }
         if q.after.is_some() {
             let (a, b) = (next(), next());
             // A row-value comparison: both engines walk the primary key
@@ -179,6 +210,7 @@ impl Store {
             sql.push_str(&format!(" LIMIT ${}", next()));
         }
         let pattern = q.contains.as_deref().map(like_pattern);
+        let prefix = q.prefix.as_deref().map(|p| format!("{}%", like_escaped(p)));
         dispatch!(self, |pool, DB| {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(tenant.to_string())
@@ -192,6 +224,15 @@ impl Store {
             if let Some(p) = &pattern {
                 query = query.bind(p.as_str());
             }
+            if let Some(p) = &prefix {
+                query = query.bind(p.as_str());
+            }
+            if let Some(t) = q.expired_at {
+                query = query.bind(t.as_micros());
+            }
+            if let Some(f) = &q.feed {
+                query = query.bind(f.as_str());
+            }
             if let Some((k, v)) = &q.after {
                 query = query.bind(k.as_str()).bind(v.as_str());
             }
@@ -200,6 +241,51 @@ impl Store {
             }
             let rows = query.fetch_all(pool).await.map_err(db(OP))?;
             rows.iter().map(indicator_from_row).collect()
+        })
+    }
+
+    /// Per feed: how many stored indicators it asserts, and how many of
+    /// those are past `valid_until` at `now`, by feed name. Reads the
+    /// tenant's indicators once (one aggregate, no rows returned per
+    /// indicator).
+    pub async fn indicator_feed_counts(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+    ) -> Result<Vec<(String, i64, i64)>> {
+        const OP: &str = "indicator_feed_counts";
+        const T: &str = "intel_indicators";
+        let (from, feed) = match self.engine() {
+            crate::Engine::Sqlite => (
+                "intel_indicators AS i, json_each(i.provenance) AS p",
+                "json_extract(p.value, '$.feed')",
+            ),
+            crate::Engine::Postgres => (
+                "intel_indicators AS i, jsonb_array_elements(i.provenance) AS p",
+                "p ->> 'feed'",
+            ),
+        };
+        let sql = format!(
+            "SELECT feed, COUNT(*) AS n, SUM(gone) AS expired FROM (SELECT DISTINCT i.kind, i.value, \
+             COALESCE({feed}, '') AS feed, CASE WHEN i.valid_until IS NOT NULL AND i.valid_until <= $2 \
+             THEN 1 ELSE 0 END AS gone FROM {from} WHERE i.tenant = $1) AS f GROUP BY feed ORDER BY feed"
+        );
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.to_string())
+                .bind(now.as_micros())
+                .fetch_all(pool)
+                .await
+                .map_err(db(OP))?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.text(T, "feed")?,
+                        r.int(T, "n")?,
+                        r.opt_int(T, "expired")?.unwrap_or(0),
+                    ))
+                })
+                .collect()
         })
     }
 }

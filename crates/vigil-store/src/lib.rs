@@ -107,6 +107,7 @@ mod users;
 mod vuln;
 mod vuln_discovery;
 mod vuln_intel;
+mod vuln_rank;
 
 pub use aggregate::{SuppressionMatch, SuppressionRecord};
 pub use alert_entities::{ALERT_ENTITIES_CONSUMER, RelatedAlert};
@@ -156,3 +157,4 @@ pub use vuln::{
 };
 pub use vuln_discovery::{HostSighting, SightingStats};
 pub use vuln_intel::{VulnIntel, VulnIntelLink};
+pub use vuln_rank::{DecisionCount, RankedFindingQuery};

@@ -17,6 +17,7 @@
 //! | 6 | respond | 60001 … |
 //! | 7 | threat register | 70001 … |
 //! | 8 | server / UI (users, sessions) | 80001 … |
+//! | 9 | console pages (indexes for their reads, listed with the block they index) | 90001 … 90099 |
 //!
 //! Migrations from all blocks run in version order. Each carries one SQL
 //! text per engine (DDL differs: `BLOB`/`BYTEA`, `TEXT`/`JSONB`, identity

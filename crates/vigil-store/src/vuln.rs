@@ -37,6 +37,13 @@ pub const VULN_MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/50010_asset_discovery.sql"),
         postgres: include_str!("../migrations/postgres/50010_asset_discovery.sql"),
     },
+    // The console's range (90001–90099): the findings ranking's index.
+    Migration {
+        version: 90_001,
+        name: "findings_by_risk",
+        sqlite: include_str!("../migrations/sqlite/90001_findings_by_risk.sql"),
+        postgres: include_str!("../migrations/postgres/90001_findings_by_risk.sql"),
+    },
 ];
 
 /// Asset kinds accepted.
@@ -302,13 +309,13 @@ fn asset_from_row(r: &impl RowExt) -> Result<AssetRecord> {
     })
 }
 
-const FINDING_COLUMNS: &str = "id, asset_id, source, component, package, version, ecosystem, \
+pub(crate) const FINDING_COLUMNS: &str = "id, asset_id, source, component, package, version, ecosystem, \
      vulnerability, CAST(aliases AS TEXT) AS aliases, summary, severity, cvss_vector, \
      cvss_score, CAST(fixed_versions AS TEXT) AS fixed_versions, exploit_refs, status, \
      first_seen, last_seen, fixed_at, since, accepted_until, reason, decided_by, decision, \
      risk, CAST(explanation AS TEXT) AS explanation, sla_due, updated_at";
 
-fn finding_from_row(r: &impl RowExt) -> Result<FindingRecord> {
+pub(crate) fn finding_from_row(r: &impl RowExt) -> Result<FindingRecord> {
     const T: &str = "findings";
     let explanation = serde_json::from_str(&r.text(T, "explanation")?)
         .map_err(|e| corrupt(T, format!("column explanation: {e}")))?;

@@ -207,6 +207,8 @@ suite! {
         rules_register_update_and_list,
         threats_profile_scenarios_and_history,
         intel_indicators_objects_and_feeds,
+        console_indicator_search_and_feed_counts,
+        console_ranked_findings_and_summary,
         intel_sightings_counted_once_from_change_feed,
         intel_blocklist_entries_and_candidates,
         intel_query_indicators_filters_and_pages,

@@ -27,6 +27,10 @@ mod incident_forms;
 mod pages;
 mod rules;
 pub(crate) mod session;
+// Intelligence, vulnerabilities, threats and coverage pages (#9).
+mod intel;
+mod threats;
+mod vulns;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -122,6 +126,19 @@ pub static CONSOLE_ROUTES: &[ConsoleRoute] = &[
     page(Method::POST, "/incidents/{id}/observables", ANALYSTS),
     page(Method::POST, "/incidents/{id}/evidence", ANALYSTS),
     page(Method::POST, "/tasks/{id}/status", ANALYSTS),
+    // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+    page(Method::GET, "/intel", READERS),
+    page(Method::GET, "/intel/indicators/{id}", READERS),
+    page(Method::GET, "/intel/feeds", READERS),
+    page(Method::POST, "/intel/feeds/{name}/sync", ADMINS),
+    page(Method::GET, "/intel/import", ANALYSTS),
+    page(Method::POST, "/intel/import", ANALYSTS),
+    page(Method::GET, "/vulns", READERS),
+    page(Method::GET, "/assets/{id}", READERS),
+    page(Method::GET, "/threats", READERS),
+    page(Method::GET, "/threats/actors/{id}", READERS),
+    page(Method::GET, "/coverage", READERS),
+    page(Method::GET, "/coverage/navigator.json", READERS),
 ];
 
 /// The console row for a matched route.
@@ -173,6 +190,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/incidents/{id}/evidence", post(incident_forms::evidence))
         .route("/tasks/{id}/status", post(incident_forms::task_status))
+        // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+        .route("/intel", get(intel::search))
+        .route("/intel/indicators/{id}", get(intel::indicator))
+        .route("/intel/feeds", get(intel::feeds))
+        .route("/intel/feeds/{name}/sync", post(intel::sync))
+        .route("/intel/import", get(intel::import_form).post(intel::import))
+        .route("/vulns", get(vulns::findings))
+        .route("/assets/{id}", get(vulns::asset))
+        .route("/threats", get(threats::register))
+        .route("/threats/actors/{id}", get(threats::actor))
+        .route("/coverage", get(threats::matrix))
+        .route("/coverage/navigator.json", get(threats::navigator))
         .route_layer(from_fn_with_state(state, session::authorize))
         .route_layer(from_fn(crate::telemetry::label_route))
         .layer(from_fn(secure_headers))
@@ -198,6 +227,22 @@ pub(crate) fn templates() -> Environment<'static> {
         ("rules.html", include_str!("templates/rules.html")),
         ("rule.html", include_str!("templates/rule.html")),
         ("rule_test.html", include_str!("templates/rule_test.html")),
+        // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+        ("intel_nav.html", include_str!("templates/intel_nav.html")),
+        ("intel.html", include_str!("templates/intel.html")),
+        ("indicator.html", include_str!("templates/indicator.html")),
+        ("feeds.html", include_str!("templates/feeds.html")),
+        ("import.html", include_str!("templates/import.html")),
+        (
+            "finding_rows.html",
+            include_str!("templates/finding_rows.html"),
+        ),
+        ("vulns.html", include_str!("templates/vulns.html")),
+        ("asset.html", include_str!("templates/asset.html")),
+        ("score.html", include_str!("templates/score.html")),
+        ("threats.html", include_str!("templates/threats.html")),
+        ("actor.html", include_str!("templates/actor.html")),
+        ("coverage.html", include_str!("templates/coverage.html")),
     ] {
         if let Err(e) = env.add_template(name, src) {
             // The templates are part of the binary; a broken one is a bug
@@ -389,6 +434,19 @@ mod tests {
             "rules.html",
             "rule.html",
             "rule_test.html",
+            // Intelligence, vulnerabilities, threats, ATT&CK coverage.
+            "intel_nav.html",
+            "intel.html",
+            "indicator.html",
+            "feeds.html",
+            "import.html",
+            "finding_rows.html",
+            "vulns.html",
+            "asset.html",
+            "score.html",
+            "threats.html",
+            "actor.html",
+            "coverage.html",
         ] {
             assert!(env.get_template(name).is_ok(), "{name}");
         }

@@ -321,9 +321,21 @@ pub(crate) async fn sync_feed(
     Auth(p): Auth,
     ApiPath(name): ApiPath<String>,
 ) -> Result<(StatusCode, Json<FeedDto>), AppError> {
+    let f = request_sync(&state, p.tenant, &name).await?;
+    Ok((StatusCode::ACCEPTED, Json(FeedDto::from(&f))))
+}
+
+/// Makes feed `name`'s sync due now (scheduling it first when it has no
+/// job yet); shared by the API and the console's "sync now" form. 404 for
+/// an unknown feed, 409 for a disabled one.
+pub(crate) async fn request_sync(
+    state: &AppState,
+    tenant: vigil_model::TenantId,
+    name: &str,
+) -> Result<FeedInfo, AppError> {
     let f = state
         .store
-        .get_feed(p.tenant, &name)
+        .get_feed(tenant, name)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no feed {name:?}")))?;
     if !f.config.enabled {
@@ -333,10 +345,10 @@ pub(crate) async fn sync_feed(
         ));
     }
     let now = state.clock.now();
-    if !state.store.run_job_soon(&feed_job_name(&name), now).await? {
+    if !state.store.run_job_soon(&feed_job_name(name), now).await? {
         // A feed configured before it had a job (or by `intel import`).
-        state.store.schedule_feed(p.tenant, &f.config, now).await?;
-        state.store.run_job_soon(&feed_job_name(&name), now).await?;
+        state.store.schedule_feed(tenant, &f.config, now).await?;
+        state.store.run_job_soon(&feed_job_name(name), now).await?;
     }
-    Ok((StatusCode::ACCEPTED, Json(FeedDto::from(&f))))
+    Ok(f)
 }

@@ -1,5 +1,5 @@
 //! `/api/v1/intel/…` and the blocklists: indicators (list, search, by id,
-//! lookup), import of a STIX bundle or MISP event, export (STIX 2.1 or
+//! lookup), import of a STIX bundle, MISP event, CSV or plain list, export (STIX 2.1 or
 //! CSV), the plain-text blocklists firewalls and DNS servers fetch (a
 //! `feed`-role token over HTTP Basic works), and manual blocklist entries.
 //! The logic is `crate::intel`'s, shared with the CLI.
@@ -17,9 +17,9 @@ use vigil_store::IndicatorQuery;
 use crate::auth::Auth;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorKind, Problem};
 use crate::intel::{
-    ExportFilter, ImportOutcome, IndicatorView, Lookup, NewManualEntry, add_manual_entry,
-    blocklist_text, import_document, lookup, parse_ttl, remove_manual_entry, select, to_csv,
-    to_stix,
+    ExportFilter, ImportFormat, ImportOutcome, IndicatorView, Lookup, NewManualEntry,
+    add_manual_entry, blocklist_text, import_document_as, indicator_page, lookup, parse_cursor,
+    parse_ttl, remove_manual_entry, select, to_csv, to_stix,
 };
 use crate::routes::page_limit;
 use crate::state::AppState;
@@ -80,36 +80,24 @@ pub(crate) async fn list_indicators(
         true,
         state.clock.now(),
     )?;
-    let after = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            c.split_once(':')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| AppError::bad_request("cursor: not a next_cursor value"))
-        })
-        .transpose()?;
-    let mut rows = state
+    let after = q.cursor.as_deref().map(parse_cursor).transpose()?;
+    let (rows, next_cursor) = state
         .timed(
             "query_indicators",
-            state.store.query_indicators(
+            indicator_page(
+                &state.store,
                 p.tenant,
-                &IndicatorQuery {
+                IndicatorQuery {
                     kinds: f.kinds.iter().map(|k| k.as_str().to_string()).collect(),
                     min_confidence: f.min_confidence,
-                    valid_at: None,
                     contains: q.q.filter(|s| !s.is_empty()),
                     after,
-                    limit: Some(limit + 1),
+                    ..IndicatorQuery::default()
                 },
+                limit,
             ),
         )
         .await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| rows.last().map(|r| format!("{}:{}", r.kind, r.value)))
-        .flatten();
     Ok(Json(IndicatorPage {
         items: rows.iter().map(IndicatorView::from).collect(),
         next_cursor,
@@ -204,25 +192,41 @@ pub(crate) struct ImportParams {
     feed: Option<String>,
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
+/// The import format a request's `Content-Type` names: JSON (a STIX
+/// bundle or MISP events, told apart by content), CSV or a plain list.
+fn import_format(headers: &HeaderMap) -> Option<ImportFormat> {
+    let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|v| v == "application/json" || v == "application/stix+json")
+        .map(|v| v.trim().to_ascii_lowercase())?;
+    match ctype.as_str() {
+        "application/json" | "application/stix+json" => Some(ImportFormat::Json),
+        "text/csv" => Some(ImportFormat::Csv),
+        "text/plain" => Some(ImportFormat::Plain),
+        _ => None,
+    }
 }
 
-/// Imports a STIX 2.0/2.1 bundle or a MISP event document (gzip allowed
-/// with `Content-Encoding`-free bodies: the bytes are sniffed). Bad objects
-/// are reported with their id and reason and the rest are imported;
-/// importing the same document twice changes nothing.
+/// Imports a STIX 2.0/2.1 bundle or a MISP event document, or a list:
+/// CSV (`text/csv`, the value in the first column) or one value per line
+/// (`text/plain`), types guessed, `#` comments (gzip allowed with
+/// `Content-Encoding`-free bodies: the bytes are sniffed). Bad objects or
+/// lines are reported with their id or line number and reason and the rest
+/// are imported; importing the same document twice changes nothing.
 #[utoipa::path(
     post,
     path = "/api/v1/intel/import",
     tag = "intel",
     params(ImportParams),
-    request_body(content = Object, description = "A STIX bundle or MISP event JSON", content_type = "application/json"),
+    request_body(
+        description = "A STIX bundle or MISP event JSON, a CSV list or a plain list",
+        content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )
+    ),
     security(("bearer" = []), ("basic" = [])),
     responses(
         (status = 200, description = "Counts per object type, what changed, and the rejected items", body = ImportOutcome),
@@ -230,7 +234,7 @@ fn is_json(headers: &HeaderMap) -> bool {
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON, CSV or plain text", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn import(
@@ -240,28 +244,42 @@ pub(crate) async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportOutcome>, AppError> {
-    if !is_json(&headers) {
+    let Some(format) = import_format(&headers) else {
         return Err(AppError::new(
             ErrorKind::UnsupportedMediaType,
-            "send the document as application/json",
+            "send the document as application/json (STIX or MISP), text/csv or text/plain",
         ));
-    }
+    };
     let feed = q.feed.unwrap_or_else(|| "api".into());
     if feed.trim().is_empty() || feed.len() > 200 {
         return Err(AppError::bad_request("feed: 1 to 200 bytes"));
     }
+    let out = import_audited(&state, &p, &body, &feed, format).await?;
+    Ok(Json(out))
+}
+
+/// Imports a document in `format` as feed `feed` on behalf of `p` and
+/// audits it (`intel.import`); shared by the API and the console's import
+/// form.
+pub(crate) async fn import_audited(
+    state: &AppState,
+    p: &vigil_model::Principal,
+    body: &[u8],
+    feed: &str,
+    format: ImportFormat,
+) -> Result<ImportOutcome, AppError> {
     let now = state.clock.now();
     let out = state
         .timed(
             "intel_import",
-            import_document(&state.store, p.tenant, &body, &feed, now),
+            import_document_as(&state.store, p.tenant, body, feed, format, now),
         )
         .await?;
     state
         .store
         .audit(&vigil_store::NewAudit {
             tenant: p.tenant,
-            principal: &p,
+            principal: p,
             action: "intel.import",
             target: &format!("feed:{feed}"),
             details: serde_json::json!({
@@ -273,7 +291,7 @@ pub(crate) async fn import(
             at: now,
         })
         .await?;
-    Ok(Json(out))
+    Ok(out)
 }
 
 /// Parameters of an export.

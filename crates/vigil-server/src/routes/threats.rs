@@ -459,7 +459,7 @@ pub(crate) struct ActorParams {
 }
 
 /// Coverage parameters.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CoverageParams {
     /// Comma-separated techniques; default every technique of the domain.
@@ -504,7 +504,8 @@ fn parse_time(s: &str) -> Result<Timestamp, AppError> {
         })
 }
 
-async fn data(state: &AppState, p: &Principal) -> Result<RegisterData, AppError> {
+/// The register's inputs for the caller's tenant (shared with the console).
+pub(crate) async fn data(state: &AppState, p: &Principal) -> Result<RegisterData, AppError> {
     let records = state
         .timed("list_rules", state.store.list_rules(p.tenant))
         .await?;
@@ -640,16 +641,21 @@ pub(crate) async fn get_actor(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ActorDetail>, AppError> {
     let d = data(&state, &p).await?;
-    let k = vigil_threats::actors::name_key(&id);
-    let Some(actor) = d.actors.iter().find(|x| {
-        x.key.eq_ignore_ascii_case(&id)
+    actor_detail(&d, &id)
+        .map(Json)
+        .ok_or_else(|| AppError::not_found(format!("no actor {id:?}")))
+}
+
+/// One actor (ATT&CK id, name or alias) in full; shared with the console.
+pub(crate) fn actor_detail(d: &RegisterData, id: &str) -> Option<ActorDetail> {
+    let k = vigil_threats::actors::name_key(id);
+    let actor = d.actors.iter().find(|x| {
+        x.key.eq_ignore_ascii_case(id)
             || vigil_threats::actors::name_key(&x.name) == k
             || x.aliases
                 .iter()
                 .any(|y| vigil_threats::actors::name_key(y) == k)
-    }) else {
-        return Err(AppError::not_found(format!("no actor {id:?}")));
-    };
+    })?;
     let inputs = d.inputs();
     let a = inputs.assess_actor(actor);
     let s = inputs.assess_scenario(&ScenarioSpec {
@@ -658,7 +664,7 @@ pub(crate) async fn get_actor(
         actor: Some(actor.key.clone()),
         ..ScenarioSpec::default()
     });
-    Ok(Json(ActorDetail {
+    Some(ActorDetail {
         actor: ActorDto::from(&a),
         victims: actor.victims.clone(),
         sectors: actor.sectors.clone(),
@@ -688,7 +694,19 @@ pub(crate) async fn get_actor(
             .collect(),
         indicators: a.indicators,
         scenario: ScenarioScoreDto::from(&s),
-    }))
+    })
+}
+
+/// `recs` scored now (not recorded); shared with the console.
+pub(crate) fn scenario_dtos(
+    d: &RegisterData,
+    recs: &[ScenarioRecord],
+    now: Timestamp,
+) -> Vec<ScenarioDto> {
+    let inputs = d.inputs();
+    recs.iter()
+        .map(|r| scenario_dto(r, &inputs.assess_scenario(&glue::spec_of(r)), now))
+        .collect()
 }
 
 /// Stored scenarios with their current scores (not recorded; a review
@@ -711,15 +729,11 @@ pub(crate) async fn list_scenarios(
     let recs = state
         .timed("list_scenarios", state.store.list_scenarios(p.tenant))
         .await?;
-    let now = state.clock.now();
     let items = if recs.is_empty() {
         Vec::new()
     } else {
         let d = data(&state, &p).await?;
-        let inputs = d.inputs();
-        recs.iter()
-            .map(|r| scenario_dto(r, &inputs.assess_scenario(&glue::spec_of(r)), now))
-            .collect()
+        scenario_dtos(&d, &recs, state.clock.now())
     };
     Ok(Json(ScenarioList { items }))
 }
@@ -883,7 +897,10 @@ pub(crate) async fn scenario_history(
     }))
 }
 
-fn coverage_of(d: &RegisterData, q: &CoverageParams) -> (Vec<TechniqueCoverage>, Vec<TacticDto>) {
+pub(crate) fn coverage_of(
+    d: &RegisterData,
+    q: &CoverageParams,
+) -> (Vec<TechniqueCoverage>, Vec<TacticDto>) {
     let domain = q.domain.as_deref().unwrap_or("enterprise-attack");
     let (mut cov, tactics) = coverage::matrix(
         &d.attack,
@@ -967,7 +984,13 @@ pub(crate) async fn get_navigator(
     ApiQuery(q): ApiQuery<CoverageParams>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let d = data(&state, &p).await?;
-    let (cov, _) = coverage_of(&d, &q);
+    Ok(Json(navigator_layer(&d, &q)))
+}
+
+/// The coverage Navigator layer (format 4.5); shared with the console's
+/// export.
+pub(crate) fn navigator_layer(d: &RegisterData, q: &CoverageParams) -> serde_json::Value {
+    let (cov, _) = coverage_of(d, q);
     let domain = q
         .domain
         .clone()
@@ -980,7 +1003,7 @@ pub(crate) async fn get_navigator(
         .collect();
     platforms.sort();
     platforms.dedup();
-    Ok(Json(navigator::layer(
+    navigator::layer(
         &LayerSpec {
             name: "Vigil detection coverage".into(),
             description: format!(
@@ -992,5 +1015,5 @@ pub(crate) async fn get_navigator(
             platforms,
         },
         &cov,
-    )))
+    )
 }

@@ -1,0 +1,324 @@
+//! Reads behind the console's intelligence and vulnerability pages (#9):
+//! indicator search by prefix, feed and expiry with keyset paging, counts
+//! per feed, findings ranked by risk with their filters and `(risk, id)`
+//! paging, and the per-decision summary.
+
+use serde_json::json;
+use vigil_model::TenantId;
+use vigil_store::{
+    FindingRecord, INTEL_MIGRATIONS, IndicatorQuery, IndicatorRecord, NewAsset, RankedFindingQuery,
+    Store, VULN_MIGRATIONS,
+};
+
+use super::t;
+
+fn ind(kind: &str, value: &str, feeds: &[&str], until: Option<i64>) -> IndicatorRecord {
+    IndicatorRecord {
+        kind: kind.into(),
+        value: value.into(),
+        confidence: 60,
+        tlp: None,
+        valid_from: None,
+        valid_until: until.map(t),
+        labels: vec![],
+        techniques: vec![],
+        related: vec![],
+        markings: vec![],
+        kill_chain: json!([]),
+        provenance: json!(
+            feeds
+                .iter()
+                .map(|f| json!({"feed": f, "object_id": format!("{f}-{value}")}))
+                .collect::<Vec<_>>()
+        ),
+        first_seen: None,
+        last_seen: None,
+        feed_sightings: 0,
+        sightings: 0,
+        last_sighting: None,
+        created_at: t(0),
+        updated_at: t(0),
+    }
+}
+
+pub async fn console_indicator_search_and_feed_counts(s: Store) {
+    s.migrate(INTEL_MIGRATIONS).await.expect("migrate intel");
+    let d = TenantId::DEFAULT;
+    let mut rows = vec![
+        ind("domain", "evil.example", &["alpha", "beta"], None),
+        ind("domain", "old.example", &["alpha"], Some(50)),
+        ind("ipv4", "203.0.113.7", &["beta"], Some(500)),
+        // Two provenance entries of one feed count once.
+        ind("ipv4", "203.0.113.8", &["beta", "beta"], None),
+    ];
+    for i in 0..25 {
+        rows.push(ind("ipv4", &format!("10.1.0.{i}"), &["bulk"], None));
+    }
+    s.upsert_indicators(d, &rows, t(10)).await.expect("upsert");
+    let values =
+        |rs: Vec<IndicatorRecord>| -> Vec<String> { rs.into_iter().map(|r| r.value).collect() };
+    let q = |f: IndicatorQuery| {
+        let s = s.clone();
+        async move { values(s.query_indicators(d, &f).await.expect("query")) }
+    };
+    assert_eq!(
+        q(IndicatorQuery {
+            feed: Some("alpha".into()),
+            ..IndicatorQuery::default()
+        })
+        .await,
+        ["evil.example", "old.example"]
+    );
+    assert_eq!(
+        q(IndicatorQuery {
+            feed: Some("beta".into()),
+            valid_at: Some(t(100)),
+            ..IndicatorQuery::default()
+        })
+        .await,
+        ["evil.example", "203.0.113.7", "203.0.113.8"]
+    );
+    assert_eq!(
+        q(IndicatorQuery {
+            expired_at: Some(t(100)),
+            ..IndicatorQuery::default()
+        })
+        .await,
+        ["old.example"]
+    );
+    assert_eq!(
+        q(IndicatorQuery {
+            prefix: Some("203.0.113.".into()),
+            ..IndicatorQuery::default()
+        })
+        .await,
+        ["203.0.113.7", "203.0.113.8"]
+    );
+    assert!(
+        q(IndicatorQuery {
+            prefix: Some("example".into()),
+            ..IndicatorQuery::default()
+        })
+        .await
+        .is_empty()
+    );
+    // `%` and `_` are literal.
+    assert!(
+        q(IndicatorQuery {
+            prefix: Some("10.1.0._".into()),
+            ..IndicatorQuery::default()
+        })
+        .await
+        .is_empty()
+    );
+    // Keyset paging within a feed: no dupes, no skips.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .query_indicators(
+                d,
+                &IndicatorQuery {
+                    feed: Some("bulk".into()),
+                    after: after.clone(),
+                    limit: Some(10),
+                    ..IndicatorQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some((last.kind.clone(), last.value.clone()));
+        seen.extend(page.into_iter().map(|r| r.value));
+    }
+    assert_eq!(seen.len(), 25);
+    let mut dedup = seen.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 25);
+    // Counts per feed: (indicators, expired at the time).
+    let counts = s.indicator_feed_counts(d, t(100)).await.expect("counts");
+    assert_eq!(
+        counts,
+        [
+            ("alpha".to_string(), 2, 1),
+            ("beta".to_string(), 3, 0),
+            ("bulk".to_string(), 25, 0),
+        ]
+    );
+    let later = s.indicator_feed_counts(d, t(1000)).await.expect("counts");
+    assert_eq!(later[1], ("beta".to_string(), 3, 1));
+    assert!(
+        s.indicator_feed_counts(super::OTHER, t(100))
+            .await
+            .expect("other tenant")
+            .is_empty()
+    );
+}
+
+fn finding(id: &str, asset: &str, decision: &str, risk: i64, kev: bool, due: i64) -> FindingRecord {
+    FindingRecord {
+        id: id.into(),
+        asset_id: asset.into(),
+        source: "sbom".into(),
+        component: format!("pkg:npm/p-{id}@1"),
+        package: format!("p-{id}"),
+        version: "1".into(),
+        ecosystem: "npm".into(),
+        vulnerability: format!("CVE-2024-{id}"),
+        aliases: vec![],
+        summary: None,
+        severity: "high".into(),
+        cvss_vector: None,
+        cvss_score: None,
+        fixed_versions: vec![],
+        exploit_refs: false,
+        status: "open".into(),
+        first_seen: t(10),
+        last_seen: t(10),
+        fixed_at: None,
+        since: t(10),
+        accepted_until: None,
+        reason: None,
+        decided_by: None,
+        decision: decision.into(),
+        risk,
+        explanation: json!({ "in_kev": kev }),
+        sla_due: Some(t(due)),
+        updated_at: t(10),
+    }
+}
+
+pub async fn console_ranked_findings_and_summary(s: Store) {
+    s.migrate(VULN_MIGRATIONS).await.expect("migrate vuln");
+    let d = TenantId::DEFAULT;
+    let asset = |name: &str| NewAsset {
+        name: name.into(),
+        kind: "host".into(),
+        ips: vec![],
+        os: None,
+        owner: None,
+        criticality: 3,
+        exposure: "internal".into(),
+        data_classes: vec![],
+        tags: vec![],
+    };
+    let (a, _) = s.upsert_asset(d, &asset("a"), t(1)).await.expect("asset");
+    let (b, _) = s.upsert_asset(d, &asset("b"), t(1)).await.expect("asset");
+    let mut fs = vec![
+        finding("0001", &a.id, "immediate", 9000, true, 50),
+        finding("0002", &a.id, "scheduled", 3000, false, 500),
+        finding("0003", &b.id, "out-of-cycle", 6000, false, 50),
+    ];
+    let mut fixed = finding("0004", &b.id, "immediate", 9900, true, 50);
+    fixed.status = "fixed".into();
+    fs.push(fixed);
+    // Ten with equal risk: ties go by id.
+    for i in 0..10 {
+        fs.push(finding(
+            &format!("1{i:03}"),
+            &b.id,
+            "defer",
+            1000,
+            false,
+            900,
+        ));
+    }
+    s.save_findings(d, &fs).await.expect("save");
+    let ids = |q: RankedFindingQuery| {
+        let s = s.clone();
+        async move {
+            s.ranked_findings(d, &q)
+                .await
+                .expect("ranked")
+                .into_iter()
+                .map(|f| f.package.trim_start_matches("p-").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let top = ids(RankedFindingQuery {
+        limit: 4,
+        ..RankedFindingQuery::default()
+    })
+    .await;
+    assert_eq!(top, ["0001", "0003", "0002", "1000"]);
+    assert_eq!(
+        ids(RankedFindingQuery {
+            kev: true,
+            limit: 50,
+            ..RankedFindingQuery::default()
+        })
+        .await,
+        ["0001"]
+    );
+    assert_eq!(
+        ids(RankedFindingQuery {
+            overdue_at: Some(t(100)),
+            limit: 50,
+            ..RankedFindingQuery::default()
+        })
+        .await,
+        ["0001", "0003"]
+    );
+    assert_eq!(
+        ids(RankedFindingQuery {
+            asset_id: Some(a.id.clone()),
+            decision: Some("scheduled".into()),
+            limit: 50,
+            ..RankedFindingQuery::default()
+        })
+        .await,
+        ["0002"]
+    );
+    // Keyset over (risk, id) across the tie.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s
+            .ranked_findings(
+                d,
+                &RankedFindingQuery {
+                    after: after.clone(),
+                    limit: 3,
+                    ..RankedFindingQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some((last.risk, last.id.clone()));
+        seen.extend(page.into_iter().map(|f| f.package));
+    }
+    assert_eq!(seen.len(), 13);
+    let mut dedup = seen.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 13);
+    assert!(
+        s.ranked_findings(
+            d,
+            &RankedFindingQuery {
+                statuses: vec!["bogus".into()],
+                limit: 1,
+                ..RankedFindingQuery::default()
+            }
+        )
+        .await
+        .is_err()
+    );
+    // The summary: open and reopened only.
+    let sum = s.finding_summary(d, t(100)).await.expect("summary");
+    let by: Vec<(String, i64, i64, i64)> = sum
+        .into_iter()
+        .map(|c| (c.decision, c.findings, c.overdue, c.kev))
+        .collect();
+    assert_eq!(
+        by,
+        [
+            ("defer".to_string(), 10, 0, 0),
+            ("immediate".to_string(), 1, 1, 1),
+            ("out-of-cycle".to_string(), 1, 1, 0),
+            ("scheduled".to_string(), 1, 0, 0),
+        ]
+    );
+}
