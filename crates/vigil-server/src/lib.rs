@@ -19,6 +19,8 @@ mod openapi;
 pub mod playbook_runs;
 mod roles;
 mod routes;
+mod rule_errors;
+mod rule_test;
 mod serve;
 mod state;
 mod telemetry;
@@ -34,6 +36,7 @@ pub use routes::taxii::{
     API_ROOT as TAXII_API_ROOT, INBOX_COLLECTION, INTEL_COLLECTION, IntelImport, IntelSink,
     TAXII_MEDIA,
 };
+pub use rule_errors::{RuleLoadError, RuleLoadErrors};
 pub use serve::{router, serve, serve_tls};
-pub use state::{AppState, ConsoleConfig, ServerConfig};
+pub use state::{AppState, ConsoleConfig, ListenerInfo, ServerConfig};
 pub use tls::TlsConfig;

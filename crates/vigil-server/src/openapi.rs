@@ -30,6 +30,7 @@ use crate::state::ServerConfig;
         (name = "alerts", description = "Alerts raised by detectors"),
         (name = "events", description = "Stored events"),
         (name = "tokens", description = "API tokens"),
+        (name = "users", description = "People who sign in to the web console"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "changes", description = "The change feed"),
         (name = "rules", description = "Sigma rules: enabled state, overrides, uploads"),

@@ -54,6 +54,26 @@ pub struct ServerConfig {
     pub rule_status: std::collections::BTreeMap<String, String>,
     /// Web console sign-in and sessions.
     pub console: ConsoleConfig,
+    /// The built-in Sigma pack as `(file name, YAML)`, so the console can
+    /// show and test built-in rules. By default, none.
+    pub builtin_rules: &'static [(&'static str, &'static str)],
+    /// The event listeners this process runs (syslog sockets, HEC), for
+    /// the console's settings. By default, none.
+    pub listeners: Vec<ListenerInfo>,
+}
+
+/// An event listener as the settings page shows it; its counters come
+/// from `/metrics` (`vigil_listener_*{listener=NAME}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerInfo {
+    /// The configured name.
+    pub name: String,
+    /// `udp`, `tcp`, `tls` or `hec`.
+    pub protocol: String,
+    /// The bound address.
+    pub address: String,
+    /// Whether the transport is TLS.
+    pub tls: bool,
 }
 
 /// Web console sessions and sign-in limits.
@@ -107,6 +127,8 @@ impl Default for ServerConfig {
             task_templates: std::collections::HashMap::new(),
             rule_status: std::collections::BTreeMap::new(),
             console: ConsoleConfig::default(),
+            builtin_rules: &[],
+            listeners: Vec::new(),
         }
     }
 }
@@ -155,6 +177,11 @@ pub(crate) struct Internals {
     pub(crate) logins: crate::console::LoginLimiter,
     /// The dashboard's alerts per complete hour.
     pub(crate) alert_hours: crate::console::hours::AlertHours,
+    /// The Sigma options of the live detector (field mappings), for rule
+    /// tests.
+    pub(crate) sigma: Arc<vigil_sigma::Config>,
+    /// What the last detector build left out.
+    pub(crate) rule_errors: crate::RuleLoadErrors,
 }
 
 impl AppState {
@@ -197,6 +224,8 @@ impl AppState {
                 templates: crate::console::templates(),
                 logins: crate::console::LoginLimiter::default(),
                 alert_hours: crate::console::hours::AlertHours::default(),
+                sigma: Arc::new(vigil_sigma::Config::default()),
+                rule_errors: crate::RuleLoadErrors::default(),
             }),
         }
     }
@@ -226,6 +255,37 @@ impl AppState {
     /// detectors on it.
     pub fn rules_changed(&self) -> Arc<Notify> {
         self.inner.rules_changed.clone()
+    }
+
+    /// Tests rules with these Sigma options (the live detector's field
+    /// mappings). Call it before cloning the state. By default, the
+    /// built-in mappings.
+    pub fn with_sigma_config(mut self, config: vigil_sigma::Config) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.sigma = Arc::new(config),
+            None => tracing::warn!("sigma config not set: the server state is already shared"),
+        }
+        self
+    }
+
+    /// Shows these rule load errors (the binary's detector builds record
+    /// into the same handle). Call it before cloning the state.
+    pub fn with_rule_errors(mut self, errors: crate::RuleLoadErrors) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.rule_errors = errors,
+            None => tracing::warn!("rule errors not set: the server state is already shared"),
+        }
+        self
+    }
+
+    /// The rule load errors the console shows.
+    pub fn rule_errors(&self) -> crate::RuleLoadErrors {
+        self.inner.rule_errors.clone()
+    }
+
+    /// The Sigma options rule tests compile with.
+    pub(crate) fn sigma_config(&self) -> Arc<vigil_sigma::Config> {
+        self.inner.sigma.clone()
     }
 
     /// Adds metrics owned by other components (the listeners) to

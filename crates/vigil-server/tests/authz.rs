@@ -103,6 +103,24 @@ fn case(rule: &RouteRule) -> Case {
             &format!("/api/v1/tokens/{RANDOM_TOKEN}"),
             StatusCode::NOT_FOUND,
         ),
+        ("GET", "/api/v1/users") => get("/api/v1/users", StatusCode::OK),
+        // A short password: refused after authorization, nothing stored.
+        ("POST", "/api/v1/users") => json_case(
+            "/api/v1/users",
+            r#"{"username":"matrix","role":"viewer","password":"short"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        ("PATCH", "/api/v1/users/{id}") => json_case(
+            "/api/v1/users/no-such-user",
+            r#"{"disabled":true}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        // A rule that does not parse: reported in the outcome, 200.
+        ("POST", "/api/v1/rules/test") => json_case(
+            "/api/v1/rules/test",
+            r#"{"rule_yaml":"title: matrix\n","event":{"message":"x"}}"#,
+            StatusCode::OK,
+        ),
         ("GET", "/api/v1/audit") => get("/api/v1/audit", StatusCode::OK),
         ("GET", "/api/v1/audit/verify") => get("/api/v1/audit/verify", StatusCode::OK),
         ("GET", "/api/v1/changes") => get("/api/v1/changes", StatusCode::OK),
@@ -749,6 +767,87 @@ fn page_case(rule: &ConsoleRoute) -> Page {
             StatusCode::NOT_FOUND,
         ),
         ("GET", "/settings") => p("/settings", "", StatusCode::OK),
+        // Rules, settings administration and incident editing.
+        ("GET", "/rules") => p(
+            "/rules?q=x&level=high&state=enabled&source=api",
+            "",
+            StatusCode::OK,
+        ),
+        ("GET", "/rules/test") => p("/rules/test?rule=x", "", StatusCode::OK),
+        // A rule that does not parse: the outcome page lists the error.
+        ("POST", "/rules/test") => p(
+            "/rules/test",
+            "rule_yaml=title%3A+matrix%0A&event=%7B%7D",
+            StatusCode::OK,
+        ),
+        ("GET", "/rules/{id}") => p("/rules/no-such-rule", "", StatusCode::NOT_FOUND),
+        ("POST", "/rules/{id}/state") => p(
+            "/rules/no-such-rule/state",
+            "enabled=false",
+            StatusCode::NOT_FOUND,
+        ),
+        // Refused after authorization (a short password, an empty name, a
+        // bad interval) or unknown objects: nothing changes.
+        ("POST", "/settings/users") => p(
+            "/settings/users",
+            "username=matrix&role=viewer&password=short",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("POST", "/settings/users/{id}") => p(
+            "/settings/users/no-such-user",
+            "action=disable",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/settings/tokens") => p(
+            "/settings/tokens",
+            "name=&role=viewer",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("POST", "/settings/tokens/{id}/revoke") => p(
+            "/settings/tokens/0123456789abcdef/revoke",
+            "",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/settings/feeds") => p(
+            "/settings/feeds",
+            "name=matrix&format=csv&location=%2Ftmp%2Fx&interval_secs=1",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("POST", "/settings/feeds/{name}/delete") => p(
+            "/settings/feeds/no-such-feed/delete",
+            "",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/incidents/{id}/update") => p(
+            "/incidents/999999/update",
+            "status=triage",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/incidents/{id}/notes") => p(
+            "/incidents/999999/notes",
+            "text=matrix",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/incidents/{id}/tasks") => p(
+            "/incidents/999999/tasks",
+            "title=matrix",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/incidents/{id}/observables") => p(
+            "/incidents/999999/observables",
+            "kind=domain&value=evil.example",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/incidents/{id}/evidence") => p(
+            "/incidents/999999/evidence",
+            "name=a.txt&content=matrix",
+            StatusCode::NOT_FOUND,
+        ),
+        ("POST", "/tasks/{id}/status") => p(
+            "/tasks/no-such-task/status",
+            "status=done",
+            StatusCode::NOT_FOUND,
+        ),
         // Intelligence, vulnerabilities, threats, ATT&CK coverage.
         ("GET", "/intel") => p(
             "/intel?q=203&match=prefix&type=ipv4&min_confidence=10&state=all&feed=x",

@@ -134,7 +134,7 @@ pub use respond::{
     ObservableRecord, PlaybookRecord, RESPOND_MIGRATIONS, RunAudit, RunLogRecord, RunRecord,
     TASK_STATUSES, TRIAGE_STATES, TaskRecord, TimelineEntry, TriageRecord,
 };
-pub use rules::{NewRule, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
+pub use rules::{NewRule, RuleQuery, RuleRecord, RuleSource, RuleUpdate, SIGMA_MIGRATIONS};
 pub use secrets::SecretKey;
 pub use sightings::{INTEL_OPS_MIGRATIONS, IndicatorSightings, SIGHTING_CHANGE, SightingsApplied};
 pub use taxii::{
@@ -147,8 +147,8 @@ pub use threats::{
 };
 pub use tokens::TokenRecord;
 pub use users::{
-    CONSOLE_MIGRATIONS, FailedLogin, MIN_PASSWORD_LEN, SessionRecord, USER_ROLES, UserRecord,
-    check_password, random_token, session_hash, verify_password,
+    CONSOLE_MIGRATIONS, FailedLogin, MIN_PASSWORD_LEN, SessionRecord, USER_ROLES, UserAccess,
+    UserRecord, check_password, random_token, session_hash, verify_password,
 };
 pub use vuln::{
     ASSET_KINDS, AssetRecord, ComponentRecord, EXPOSURES, EpssScore, FINDING_STATUSES,

@@ -152,6 +152,23 @@ pub struct RuleUpdate {
     pub tags_override: Option<Option<Vec<String>>>,
 }
 
+/// A filtered page of rules ([`Store::rule_page`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleQuery {
+    /// Text in the id, title, path or tags (case-insensitive).
+    pub text: Option<String>,
+    /// The level in effect (override, else the rule's own).
+    pub level: Option<String>,
+    /// Only enabled (`true`) or disabled (`false`) rules.
+    pub enabled: Option<bool>,
+    /// Only rules from this source.
+    pub source: Option<RuleSource>,
+    /// Rules with ids after this one (the previous page's last id).
+    pub after: Option<String>,
+    /// Most rows (1..=1000).
+    pub limit: u32,
+}
+
 const COLUMNS: &str = "tenant, id, title, source, path, level, CAST(tags AS TEXT) AS tags, \
      content, enabled, level_override, CAST(tags_override AS TEXT) AS tags_override, \
      created_at, updated_at, updated_by";
@@ -292,6 +309,78 @@ impl Store {
                 .fetch_all(pool)
                 .await
                 .map_err(db(OP))?;
+            rows.iter().map(rule_from_row).collect()
+        })
+    }
+
+    /// A page of a tenant's rules by id (keyset: ids after `q.after`),
+    /// filtered by text (id, title, path or tags, case-insensitive), the
+    /// level in effect, the enabled state and the source; at most
+    /// `q.limit` (1..=1000) rows.
+    pub async fn rule_page(&self, tenant: TenantId, q: &RuleQuery) -> Result<Vec<RuleRecord>> {
+        const OP: &str = "rule_page";
+        let mut sql = format!("SELECT {COLUMNS} FROM rules WHERE tenant = $1");
+        let text = q
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let esc = t
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{esc}%")
+            });
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if text.is_some() {
+            let p = next();
+            sql.push_str(&format!(
+                " AND (LOWER(id) LIKE ${p} ESCAPE '\\' OR LOWER(title) LIKE ${p} ESCAPE '\\' \
+                 OR LOWER(path) LIKE ${p} ESCAPE '\\' \
+                 OR LOWER(CAST(COALESCE(tags_override, tags) AS TEXT)) LIKE ${p} ESCAPE '\\')"
+            ));
+        }
+        if q.level.is_some() {
+            let p = next();
+            sql.push_str(&format!(" AND COALESCE(level_override, level) = ${p}"));
+        }
+        if q.enabled.is_some() {
+            let p = next();
+            sql.push_str(&format!(" AND enabled = ${p}"));
+        }
+        if q.source.is_some() {
+            let p = next();
+            sql.push_str(&format!(" AND source = ${p}"));
+        }
+        if q.after.is_some() {
+            let p = next();
+            sql.push_str(&format!(" AND id > ${p}"));
+        }
+        sql.push_str(&format!(" ORDER BY id LIMIT {}", q.limit.clamp(1, 1000)));
+        dispatch!(self, |pool, DB| {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.to_string());
+            if let Some(t) = &text {
+                query = query.bind(t.as_str());
+            }
+            if let Some(l) = &q.level {
+                query = query.bind(l.as_str());
+            }
+            if let Some(e) = q.enabled {
+                query = query.bind(e);
+            }
+            if let Some(s) = q.source {
+                query = query.bind(s.to_string());
+            }
+            if let Some(a) = &q.after {
+                query = query.bind(a.as_str());
+            }
+            let rows = query.fetch_all(pool).await.map_err(db(OP))?;
             rows.iter().map(rule_from_row).collect()
         })
     }

@@ -82,6 +82,16 @@ impl UserRecord {
     }
 }
 
+/// A change of a user's access ([`Store::change_user_access`]); absent
+/// fields stay as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserAccess {
+    /// The new role (admin, analyst or viewer).
+    pub role: Option<Role>,
+    /// Disable (`true`) or enable (`false`) the user.
+    pub disabled: Option<bool>,
+}
+
 /// A live session with its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -380,6 +390,132 @@ impl Store {
         self.find_user(username)
             .await?
             .ok_or_else(|| Error::NotFound(format!("user {username:?}")))
+    }
+
+    /// The user with this id in `tenant`.
+    pub async fn get_user(&self, tenant: TenantId, id: &str) -> Result<Option<UserRecord>> {
+        const OP: &str = "get_user";
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.tenant = $1 AND u.id = $2");
+        dispatch!(self, |pool, DB| {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.to_string())
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db(OP))?;
+            row.as_ref().map(user_from_row).transpose()
+        })
+    }
+
+    /// Changes a user's role and/or disabled state in one transaction,
+    /// audited as `user.role`, `user.disable` and `user.enable`. Disabling
+    /// or a role change ends the user's sessions. A change that would leave
+    /// the tenant without an enabled admin is refused with
+    /// [`Error::Conflict`]: the audit entry is appended first, so the audit
+    /// chain's lock serialises concurrent changes and the count of the
+    /// remaining admins cannot race. [`Error::NotFound`] for an unknown id,
+    /// [`Error::Invalid`] for a machine role.
+    pub async fn change_user_access(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        change: &UserAccess,
+        by: &Principal,
+        now: Timestamp,
+    ) -> Result<UserRecord> {
+        const OP: &str = "change_user_access";
+        let Some(user) = self.get_user(tenant, id).await? else {
+            return Err(Error::NotFound(format!("user {id:?}")));
+        };
+        let role = change.role.unwrap_or(user.role);
+        if !USER_ROLES.contains(&role) {
+            return Err(Error::Invalid(format!(
+                "role {role} is for machines (tokens); people are admin, analyst or viewer"
+            )));
+        }
+        let was_disabled = user.disabled_at.is_some();
+        let disable = change.disabled == Some(true) && !was_disabled;
+        let enable = change.disabled == Some(false) && was_disabled;
+        let role_changed = role != user.role;
+        if !disable && !enable && !role_changed {
+            return Ok(user);
+        }
+        let loses_admin =
+            user.role == Role::Admin && !was_disabled && (role != Role::Admin || disable);
+        let target = format!("user:{}", user.id);
+        let mut actions: Vec<(&str, serde_json::Value)> = Vec::new();
+        if role_changed {
+            actions.push((
+                "user.role",
+                json!({ "username": user.username, "from": user.role.as_str(), "to": role.as_str() }),
+            ));
+        }
+        if disable {
+            actions.push(("user.disable", json!({ "username": user.username })));
+        }
+        if enable {
+            actions.push(("user.enable", json!({ "username": user.username })));
+        }
+        dispatch!(self, |pool, DB| {
+            let mut tx = self.begin_write(pool, OP).await?;
+            for (action, details) in &actions {
+                let audit = NewAudit {
+                    tenant,
+                    principal: by,
+                    action,
+                    target: &target,
+                    details: details.clone(),
+                    at: now,
+                };
+                <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
+            }
+            if loses_admin {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM users WHERE tenant = $1 AND role = 'admin' \
+                     AND disabled_at IS NULL AND id <> $2",
+                )
+                .bind(tenant.to_string())
+                .bind(user.id.as_str())
+                .fetch_one(tx.conn())
+                .await
+                .map_err(db(OP))?;
+                if row.int("users", "n")? == 0 {
+                    // Dropping the transaction rolls the audit entries back.
+                    return Err(Error::Conflict {
+                        op: OP,
+                        msg: format!(
+                            "{} is the last enabled admin; make another user admin first",
+                            user.username
+                        ),
+                    });
+                }
+            }
+            let disabled_at = if disable {
+                Some(now.as_micros())
+            } else if enable {
+                None
+            } else {
+                user.disabled_at.map(Timestamp::as_micros)
+            };
+            sqlx::query("UPDATE users SET role = $1, disabled_at = $2 WHERE id = $3")
+                .bind(role.as_str())
+                .bind(disabled_at)
+                .bind(user.id.as_str())
+                .execute(tx.conn())
+                .await
+                .map_err(db(OP))?;
+            if disable || role_changed {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user.id.as_str())
+                    .execute(tx.conn())
+                    .await
+                    .map_err(db(OP))?;
+            }
+            tx.commit(OP).await?;
+        });
+        self.get_user(tenant, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("user {id:?}")))
     }
 
     /// Counts a failed sign-in of `user`; the `max_failures`-th consecutive

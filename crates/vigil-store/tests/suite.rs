@@ -216,6 +216,8 @@ suite! {
         respond_incidents_triage_and_runs,
         related_alerts_share_entities,
         console_users_sessions_and_queue,
+        console_user_access_and_last_admin,
+        rules_page_filters_and_keyset,
     ],
     two: [
         two_servers_migrate_concurrently,

@@ -13,7 +13,8 @@ use anyhow::{Result, bail};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use vigil_model::FieldRegistry;
+use vigil_model::{Clock as _, FieldRegistry};
+use vigil_server::RuleLoadError;
 use vigil_sigma::{
     CorrelationConfig, CorrelationStats, Document, Level, RuleOverride, RuleSet, SigmaDetector,
     StatsSink, parse_file,
@@ -33,6 +34,9 @@ pub struct SigmaRuntime {
     pub state: Vec<RuleRecord>,
     /// Correlation counters for `/metrics`. By default, none.
     pub metrics: Option<SigmaMetrics>,
+    /// Where each build records the rules it left out (the console's rules
+    /// page). By default, none.
+    pub errors: Option<vigil_server::RuleLoadErrors>,
 }
 
 /// Correlation-state metrics (`vigil_sigma_correlation_*`): open groups and
@@ -220,6 +224,23 @@ pub fn detector(
     registry: &FieldRegistry,
     rt: &SigmaRuntime,
 ) -> Result<Option<SigmaDetector>> {
+    let mut skipped: Vec<RuleLoadError> = Vec::new();
+    let built = build(sec, registry, rt, &mut skipped);
+    // A failed build keeps the previous detectors, and their report.
+    if built.is_ok()
+        && let Some(r) = &rt.errors
+    {
+        r.replace(skipped, vigil_model::SystemClock.now());
+    }
+    built
+}
+
+fn build(
+    sec: &SigmaSection,
+    registry: &FieldRegistry,
+    rt: &SigmaRuntime,
+    skipped: &mut Vec<RuleLoadError>,
+) -> Result<Option<SigmaDetector>> {
     if !sec.enabled {
         return Ok(None);
     }
@@ -238,6 +259,7 @@ pub fn detector(
                 bail!("sigma rules {path}: {reason}");
             }
             tracing::warn!(path, reason, "sigma rule file skipped");
+            skipped.push(RuleLoadError::file(path.clone(), reason.clone()));
         }
         sources.extend(files);
     }
@@ -270,7 +292,10 @@ pub fn detector(
                     }
                     docs.push((path.clone(), d));
                 }
-                Err(e) => tracing::warn!(error = %e, "sigma rule skipped"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sigma rule skipped");
+                    skipped.push(RuleLoadError::from_sigma(&e));
+                }
             }
         }
     }
@@ -278,6 +303,7 @@ pub fn detector(
     let (set, errors) = RuleSet::compile(docs, registry, &config);
     for e in &errors {
         tracing::warn!(error = %e, "sigma rule skipped");
+        skipped.push(RuleLoadError::from_sigma(e));
     }
     let limits = CorrelationConfig {
         max_groups: sec.max_groups,
@@ -286,6 +312,7 @@ pub fn detector(
     let (mut d, errors) = SigmaDetector::new(Arc::new(set), registry, &config, limits);
     for e in &errors {
         tracing::warn!(error = %e, "sigma correlation skipped");
+        skipped.push(RuleLoadError::from_sigma(e));
     }
     d.set_overrides(|id| {
         let r = state.get(id);
@@ -307,4 +334,46 @@ pub fn detector(
         "sigma rules loaded"
     );
     Ok(Some(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A build records the rules it left out, with file and line, for the
+    /// console's rules page; a good rule still loads. See: #9
+    #[test]
+    fn builds_record_the_rules_they_skip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("good.yml"),
+            "title: good\nid: 00000000-0000-4000-8000-0000000000b1\nlogsource: {product: windows}\n\
+             detection: {sel: {EventID: 1}, condition: sel}\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("broken.yml"),
+            "title: broken\nlogsource: {product: windows}\ndetection:\n  sel:\n    EventID: 1\n  condition: nope\n",
+        )
+        .expect("write");
+        let sec = SigmaSection {
+            builtin: false,
+            rules: vec![dir.path().to_path_buf()],
+            ..SigmaSection::default()
+        };
+        let errors = vigil_server::RuleLoadErrors::default();
+        let rt = SigmaRuntime {
+            errors: Some(errors.clone()),
+            ..SigmaRuntime::default()
+        };
+        let d = detector(&sec, &FieldRegistry::new(), &rt)
+            .expect("build")
+            .expect("a detector");
+        assert_eq!(d.rules().rules().len(), 1);
+        let (list, total, at) = errors.snapshot();
+        assert_eq!(total, 1, "{list:?}");
+        assert!(list[0].path.ends_with("broken.yml"), "{list:?}");
+        assert!(list[0].line > 0, "{list:?}");
+        assert!(at.is_some());
+    }
 }

@@ -5,7 +5,8 @@
 //! `tests/browser/console.py` drives headless Chromium (Debian's chromium
 //! and chromedriver, Selenium from `.ci/requirements.txt`): sign in, the
 //! dashboard, filter the queue, triage the alert, open an incident from it,
-//! approve the pending step, the CSP header, sign out. Screenshots go to
+//! approve the pending step, edit the incident (status, note, task done,
+//! observable), the rules page and a rule test, the CSP header, sign out. Screenshots go to
 //! `ci-artifacts/` at the repository root (ignored by git).
 //!
 //! Runs when `VIGIL_BROWSER` is set (`.ci/run` sets it and installs the

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// A local page to go back to (the form's `back` field), or `fallback`.
-fn back<'a>(form: &'a Form, fallback: &'a str) -> &'a str {
+pub(super) fn back<'a>(form: &'a Form, fallback: &'a str) -> &'a str {
     match form.get("back") {
         Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b,
         _ => fallback,
@@ -41,7 +41,7 @@ fn parse_alert(id: &str) -> Result<AlertId, AppError> {
         .map_err(|_| AppError::not_found(format!("no alert {id}")))
 }
 
-fn optional(form: &Form, key: &str) -> Option<String> {
+pub(super) fn optional(form: &Form, key: &str) -> Option<String> {
     form.get(key)
         .map(str::trim)
         .filter(|v| !v.is_empty())

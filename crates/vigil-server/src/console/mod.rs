@@ -21,9 +21,12 @@
 //!   or wrong.
 
 mod actions;
+mod admin;
 mod charts;
 pub(crate) mod hours;
+mod incident_forms;
 mod pages;
+mod rules;
 pub(crate) mod session;
 // Intelligence, vulnerabilities, threats and coverage pages (#9).
 mod intel;
@@ -106,6 +109,24 @@ pub static CONSOLE_ROUTES: &[ConsoleRoute] = &[
     page(Method::GET, "/incidents/{id}", READERS),
     page(Method::POST, "/runs/{id}/decision", ANALYSTS),
     page(Method::GET, "/settings", ADMINS),
+    // Rules, settings administration and incident editing.
+    page(Method::GET, "/rules", READERS),
+    page(Method::GET, "/rules/test", ANALYSTS),
+    page(Method::POST, "/rules/test", ANALYSTS),
+    page(Method::GET, "/rules/{id}", READERS),
+    page(Method::POST, "/rules/{id}/state", ANALYSTS),
+    page(Method::POST, "/settings/users", ADMINS),
+    page(Method::POST, "/settings/users/{id}", ADMINS),
+    page(Method::POST, "/settings/tokens", ADMINS),
+    page(Method::POST, "/settings/tokens/{id}/revoke", ADMINS),
+    page(Method::POST, "/settings/feeds", ADMINS),
+    page(Method::POST, "/settings/feeds/{name}/delete", ADMINS),
+    page(Method::POST, "/incidents/{id}/update", ANALYSTS),
+    page(Method::POST, "/incidents/{id}/notes", ANALYSTS),
+    page(Method::POST, "/incidents/{id}/tasks", ANALYSTS),
+    page(Method::POST, "/incidents/{id}/observables", ANALYSTS),
+    page(Method::POST, "/incidents/{id}/evidence", ANALYSTS),
+    page(Method::POST, "/tasks/{id}/status", ANALYSTS),
     // Intelligence, vulnerabilities, threats, ATT&CK coverage.
     page(Method::GET, "/intel", READERS),
     page(Method::GET, "/intel/indicators/{id}", READERS),
@@ -149,7 +170,27 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/incidents", get(pages::incidents))
         .route("/incidents/{id}", get(pages::incident))
         .route("/runs/{id}/decision", post(actions::decide))
-        .route("/settings", get(pages::settings))
+        .route("/settings", get(admin::settings))
+        // Rules, settings administration and incident editing.
+        .route("/rules", get(rules::rules))
+        .route("/rules/test", get(rules::test_form).post(rules::test))
+        .route("/rules/{id}", get(rules::rule))
+        .route("/rules/{id}/state", post(rules::set_state))
+        .route("/settings/users", post(admin::create_user))
+        .route("/settings/users/{id}", post(admin::change_user))
+        .route("/settings/tokens", post(admin::create_token))
+        .route("/settings/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/settings/feeds", post(admin::add_feed))
+        .route("/settings/feeds/{name}/delete", post(admin::delete_feed))
+        .route("/incidents/{id}/update", post(incident_forms::update))
+        .route("/incidents/{id}/notes", post(incident_forms::note))
+        .route("/incidents/{id}/tasks", post(incident_forms::add_task))
+        .route(
+            "/incidents/{id}/observables",
+            post(incident_forms::observable),
+        )
+        .route("/incidents/{id}/evidence", post(incident_forms::evidence))
+        .route("/tasks/{id}/status", post(incident_forms::task_status))
         // Intelligence, vulnerabilities, threats, ATT&CK coverage.
         .route("/intel", get(intel::search))
         .route("/intel/indicators/{id}", get(intel::indicator))
@@ -184,6 +225,9 @@ pub(crate) fn templates() -> Environment<'static> {
         ("incidents.html", include_str!("templates/incidents.html")),
         ("incident.html", include_str!("templates/incident.html")),
         ("settings.html", include_str!("templates/settings.html")),
+        ("rules.html", include_str!("templates/rules.html")),
+        ("rule.html", include_str!("templates/rule.html")),
+        ("rule_test.html", include_str!("templates/rule_test.html")),
         // Intelligence, vulnerabilities, threats, ATT&CK coverage.
         ("intel_nav.html", include_str!("templates/intel_nav.html")),
         ("intel.html", include_str!("templates/intel.html")),
@@ -388,6 +432,9 @@ mod tests {
             "incidents.html",
             "incident.html",
             "settings.html",
+            "rules.html",
+            "rule.html",
+            "rule_test.html",
             // Intelligence, vulnerabilities, threats, ATT&CK coverage.
             "intel_nav.html",
             "intel.html",

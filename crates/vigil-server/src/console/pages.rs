@@ -1,5 +1,5 @@
 //! The console's pages (GET): dashboard, alert queue and detail, incidents
-//! and incident view, settings. Each reads the store through indexed,
+//! and incident view (settings live in `admin.rs`). Each reads the store through indexed,
 //! bounded queries and renders one template.
 
 use std::collections::HashMap;
@@ -28,7 +28,7 @@ pub(crate) fn when(t: Timestamp) -> String {
 }
 
 /// Principal labels (`user:<id>`) shown as the user's name where known.
-async fn people(
+pub(super) async fn people(
     state: &AppState,
     tenant: vigil_model::TenantId,
 ) -> Result<HashMap<String, String>, AppError> {
@@ -41,7 +41,7 @@ async fn people(
         .collect())
 }
 
-fn name_of(names: &HashMap<String, String>, label: &str) -> String {
+pub(super) fn name_of(names: &HashMap<String, String>, label: &str) -> String {
     names
         .get(label)
         .cloned()
@@ -550,7 +550,7 @@ pub(crate) async fn incident(
                 "created_by": name_of(&names, &inc.created_by),
             })),
             "alerts": alerts,
-            "tasks": tasks.iter().map(|t| json!({"title": t.title, "status": t.status, "assignee": t.assignee, "updated": when(t.updated_at)})).collect::<Vec<_>>(),
+            "tasks": tasks.iter().map(|t| json!({"id": t.id, "title": t.title, "status": t.status, "assignee": t.assignee, "updated": when(t.updated_at)})).collect::<Vec<_>>(),
             "timeline": timeline.iter().map(|e| json!({"at": when(e.at), "kind": e.kind, "actor": name_of(&names, &e.actor), "text": e.text})).collect::<Vec<_>>(),
             "observables": observables.iter().map(|o| json!({"kind": o.kind, "value": o.value, "known": !o.intel.is_null() && o.intel != json!([]) && o.intel != json!({}), "added": when(o.added_at)})).collect::<Vec<_>>(),
             "evidence": evidence.iter().map(|e| json!({"id": e.id, "name": e.name, "media_type": e.media_type, "size": e.size, "sha256": e.sha256, "added": when(e.added_at), "by": name_of(&names, &e.added_by)})).collect::<Vec<_>>(),
@@ -560,39 +560,6 @@ pub(crate) async fn incident(
         }),
     );
     Ok(render_json(&state, "incident.html", ctx))
-}
-
-/// `GET /settings`: users and tokens (admin only).
-pub(crate) async fn settings(
-    State(state): State<AppState>,
-    Extension(p): Extension<Principal>,
-    Extension(s): Extension<ConsoleSession>,
-) -> Result<Response, AppError> {
-    let now = state.clock.now();
-    let users = state.store.list_users(p.tenant).await?;
-    let tokens = state.store.list_tokens(p.tenant).await?;
-    let ctx = merge(
-        frame(&p, &s, "settings"),
-        json!({
-            "users": users.iter().map(|u| json!({
-                "username": u.username,
-                "role": u.role.as_str(),
-                "created": when(u.created_at),
-                "last_login": u.last_login_at.map(when),
-                "disabled": u.disabled_at.is_some(),
-                "locked": u.is_locked(now),
-            })).collect::<Vec<_>>(),
-            "tokens": tokens.iter().map(|t| json!({
-                "prefix": t.prefix,
-                "name": t.name,
-                "role": t.role.as_str(),
-                "created": when(t.created_at),
-                "expires": t.expires_at.map(when),
-                "active": t.is_active(now),
-            })).collect::<Vec<_>>(),
-        }),
-    );
-    Ok(render_json(&state, "settings.html", ctx))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `/api/v1/intel/feeds`: configured intel feeds with their health (read
 //! by admins, analysts and viewers), created, replaced, removed and synced
-//! on demand by admins. Syncs run in the scheduler of `vigil serve` (job
+//! on demand by admins (changes audited as `feed.put`, `feed.delete`). Syncs run in the scheduler of `vigil serve` (job
 //! `intel.feed:<name>`); `POST …/sync` makes the job due now.
 
 use axum::Json;
@@ -186,16 +186,68 @@ pub(crate) async fn put_feed(
         secret: input.secret,
         options: input.csv_mapping,
     };
-    f.validate().map_err(AppError::bad_request)?;
-    let now = state.clock.now();
-    state.store.put_feed(p.tenant, &f, now).await?;
-    state.store.schedule_feed(p.tenant, &f, now).await?;
-    let info = state
-        .store
-        .get_feed(p.tenant, &f.name)
-        .await?
-        .ok_or_else(|| AppError::internal("feed vanished after put"))?;
+    let info = store_feed(&state, &p, &f).await?;
     Ok((StatusCode::CREATED, Json(FeedDto::from(&info))))
+}
+
+/// Validates, stores and schedules a feed (created or replaced by name);
+/// the console's settings form calls this too.
+pub(crate) async fn store_feed(
+    state: &AppState,
+    p: &vigil_model::Principal,
+    f: &FeedConfig,
+) -> Result<FeedInfo, AppError> {
+    f.validate().map_err(AppError::bad_request)?;
+    let tenant = p.tenant;
+    let now = state.clock.now();
+    state.store.put_feed(tenant, f, now).await?;
+    state.store.schedule_feed(tenant, f, now).await?;
+    state
+        .store
+        .audit(&vigil_store::NewAudit {
+            tenant,
+            principal: p,
+            action: "feed.put",
+            target: &format!("feed:{}", f.name),
+            details: serde_json::json!({
+                "format": f.format, "location": f.location, "enabled": f.enabled,
+            }),
+            at: now,
+        })
+        .await?;
+    state
+        .store
+        .get_feed(tenant, &f.name)
+        .await?
+        .ok_or_else(|| AppError::internal("feed vanished after put"))
+}
+
+/// Removes a feed and turns its sync job off, or 404.
+pub(crate) async fn remove_feed(
+    state: &AppState,
+    p: &vigil_model::Principal,
+    name: &str,
+) -> Result<(), AppError> {
+    if !state.store.delete_feed(p.tenant, name).await? {
+        return Err(AppError::not_found(format!("no feed {name:?}")));
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .set_job_enabled(&feed_job_name(name), false, now)
+        .await?;
+    state
+        .store
+        .audit(&vigil_store::NewAudit {
+            tenant: p.tenant,
+            principal: p,
+            action: "feed.delete",
+            target: &format!("feed:{name}"),
+            details: serde_json::json!({}),
+            at: now,
+        })
+        .await?;
+    Ok(())
 }
 
 /// One feed.
@@ -244,13 +296,7 @@ pub(crate) async fn delete_feed(
     Auth(p): Auth,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    if !state.store.delete_feed(p.tenant, &name).await? {
-        return Err(AppError::not_found(format!("no feed {name:?}")));
-    }
-    state
-        .store
-        .set_job_enabled(&feed_job_name(&name), false, state.clock.now())
-        .await?;
+    remove_feed(&state, &p, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

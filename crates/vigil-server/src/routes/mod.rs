@@ -26,6 +26,7 @@ pub(crate) mod rules;
 pub(crate) mod taxii;
 pub(crate) mod threats;
 pub(crate) mod tokens;
+pub(crate) mod users;
 pub(crate) mod vuln;
 pub(crate) mod whoami;
 
@@ -61,11 +62,14 @@ pub(crate) fn build(config: &ServerConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(events::list_events))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::patch_user))
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::verify_audit))
         .routes(routes!(changes::list_changes))
         .routes(routes!(rules::list_rules, rules::upload_rules))
         .routes(routes!(rules::get_rule, rules::patch_rule))
+        .routes(routes!(rules::test_rule))
         .routes(routes!(vuln::list_assets, vuln::put_asset))
         .routes(routes!(vuln::get_asset))
         .routes(routes!(vuln::list_findings))

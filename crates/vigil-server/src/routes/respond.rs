@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use vigil_model::{AlertId, Severity};
+use vigil_model::{AlertId, Principal, Severity};
 use vigil_respond::clocks::{self, Facts};
 use vigil_respond::playbook::{self, run};
 use vigil_store::{IncidentRecord, NewIncident, RunAudit, RunLogRecord, SuppressionMatch};
@@ -386,8 +386,6 @@ pub(crate) async fn patch_incident(
     ApiPath(id): ApiPath<String>,
     ApiJson(c): ApiJson<IncidentPatch>,
 ) -> Result<Json<IncidentDto>, AppError> {
-    let mut rec = find_incident(&state, p.tenant, &id).await?;
-    let now = state.clock.now();
     let change = IncidentChange {
         status: c.status,
         severity: c.severity,
@@ -399,14 +397,93 @@ pub(crate) async fn patch_incident(
         flags: c.flags,
         clocks_done: c.clocks_done,
     };
-    let lines = crate::incidents::apply(&mut rec, &change, &state.config.clock_rules, now)
-        .map_err(AppError::bad_request)?;
-    let saved = state
-        .store
-        .save_incident(p.tenant, &rec, &lines, "incident.update", &p, now)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no incident {id}")))?;
+    let saved = update_incident(&state, &p, &id, &change).await?;
     Ok(Json(IncidentDto::from(&saved)))
+}
+
+/// Applies a change to an incident (by id or number) and saves it with its
+/// timeline lines (audited `incident.update`). The REST PATCH and the
+/// console's incident form.
+pub(crate) async fn update_incident(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    change: &IncidentChange,
+) -> Result<IncidentRecord, AppError> {
+    let mut rec = find_incident(state, p.tenant, id).await?;
+    let now = state.clock.now();
+    let lines = crate::incidents::apply(&mut rec, change, &state.config.clock_rules, now)
+        .map_err(AppError::bad_request)?;
+    state
+        .store
+        .save_incident(p.tenant, &rec, &lines, "incident.update", p, now)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no incident {id}")))
+}
+
+/// Adds a note to an incident's timeline.
+pub(crate) async fn add_incident_note(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    text: &str,
+) -> Result<(), AppError> {
+    if text.trim().is_empty() {
+        return Err(AppError::bad_request("text: empty"));
+    }
+    let inc = find_incident(state, p.tenant, id).await?;
+    state
+        .store
+        .add_timeline(
+            p.tenant,
+            &inc.id,
+            "note",
+            text,
+            &json!({}),
+            None,
+            p,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Adds a task to an incident.
+pub(crate) async fn add_incident_task(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    title: &str,
+    description: &str,
+) -> Result<vigil_store::TaskRecord, AppError> {
+    let inc = find_incident(state, p.tenant, id).await?;
+    Ok(state
+        .store
+        .add_task(
+            p.tenant,
+            &inc.id,
+            title,
+            description,
+            None,
+            p,
+            state.clock.now(),
+        )
+        .await?)
+}
+
+/// Changes a task's status (and assignee), or 404.
+pub(crate) async fn change_task(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    status: &str,
+    assignee: Option<&str>,
+) -> Result<vigil_store::TaskRecord, AppError> {
+    state
+        .store
+        .update_task(p.tenant, id, status, assignee, p, state.clock.now())
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no task {id}")))
 }
 
 /// A note or a task.
@@ -439,23 +516,7 @@ pub(crate) async fn add_note(
     ApiPath(id): ApiPath<String>,
     ApiJson(n): ApiJson<NoteInput>,
 ) -> Result<StatusCode, AppError> {
-    if n.text.trim().is_empty() {
-        return Err(AppError::bad_request("text: empty"));
-    }
-    let inc = find_incident(&state, p.tenant, &id).await?;
-    state
-        .store
-        .add_timeline(
-            p.tenant,
-            &inc.id,
-            "note",
-            &n.text,
-            &json!({}),
-            None,
-            &p,
-            state.clock.now(),
-        )
-        .await?;
+    add_incident_note(&state, &p, &id, &n.text).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -520,19 +581,7 @@ pub(crate) async fn add_task(
     ApiPath(id): ApiPath<String>,
     ApiJson(t): ApiJson<TaskInput>,
 ) -> Result<(StatusCode, Json<TaskDto>), AppError> {
-    let inc = find_incident(&state, p.tenant, &id).await?;
-    let task = state
-        .store
-        .add_task(
-            p.tenant,
-            &inc.id,
-            &t.title,
-            &t.description,
-            None,
-            &p,
-            state.clock.now(),
-        )
-        .await?;
+    let task = add_incident_task(&state, &p, &id, &t.title, &t.description).await?;
     Ok((StatusCode::CREATED, Json(TaskDto::from(task))))
 }
 
@@ -568,18 +617,7 @@ pub(crate) async fn patch_task(
     ApiPath(id): ApiPath<String>,
     ApiJson(t): ApiJson<TaskPatch>,
 ) -> Result<Json<TaskDto>, AppError> {
-    let task = state
-        .store
-        .update_task(
-            p.tenant,
-            &id,
-            &t.status,
-            t.assignee.as_deref(),
-            &p,
-            state.clock.now(),
-        )
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no task {id}")))?;
+    let task = change_task(&state, &p, &id, &t.status, t.assignee.as_deref()).await?;
     Ok(Json(TaskDto::from(task)))
 }
 
@@ -1347,13 +1385,13 @@ pub(crate) struct ObservableInput {
 /// An attached observable with what the indicator store knew.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ObservableDto {
-    kind: String,
-    value: String,
+    pub(crate) kind: String,
+    pub(crate) value: String,
     /// `{"value": …, "matches": [indicators]}`.
     #[schema(value_type = Object)]
-    intel: serde_json::Value,
+    pub(crate) intel: serde_json::Value,
     /// False when it was already attached.
-    added: bool,
+    pub(crate) added: bool,
 }
 
 /// Attaches an observable to an incident; it is looked up in the
@@ -1380,30 +1418,44 @@ pub(crate) async fn add_observable(
     ApiPath(id): ApiPath<String>,
     ApiJson(o): ApiJson<ObservableInput>,
 ) -> Result<Json<ObservableDto>, AppError> {
-    let kind = o.kind.trim().to_ascii_lowercase();
+    Ok(Json(
+        attach_observable(&state, &p, &id, &o.kind, &o.value).await?,
+    ))
+}
+
+/// Attaches an observable to an incident with what the indicator store
+/// knows of it.
+pub(crate) async fn attach_observable(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    kind: &str,
+    value: &str,
+) -> Result<ObservableDto, AppError> {
+    let kind = kind.trim().to_ascii_lowercase();
     if kind.is_empty() || kind.len() > 64 {
         return Err(AppError::bad_request("kind: 1-64 characters"));
     }
-    let inc = find_incident(&state, p.tenant, &id).await?;
-    let intel = crate::incidents::intel_context(&state.store, p.tenant, &o.value).await?;
+    let inc = find_incident(state, p.tenant, id).await?;
+    let intel = crate::incidents::intel_context(&state.store, p.tenant, value).await?;
     let added = state
         .store
         .add_observable(
             p.tenant,
             &inc.id,
             &kind,
-            &o.value,
+            value,
             &intel,
-            &p,
+            p,
             state.clock.now(),
         )
         .await?;
-    Ok(Json(ObservableDto {
+    Ok(ObservableDto {
         kind,
-        value: o.value.trim().to_string(),
+        value: value.trim().to_string(),
         intel,
         added,
-    }))
+    })
 }
 
 /// Evidence upload parameters.
@@ -1470,31 +1522,43 @@ pub(crate) async fn add_evidence(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<EvidenceDto>), AppError> {
+    let media_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let rec = attach_evidence(&state, &p, &id, &q.name, &media_type, &body).await?;
+    Ok((StatusCode::CREATED, Json(EvidenceDto::from(rec))))
+}
+
+/// Stores an attachment for an incident (once per SHA-256).
+pub(crate) async fn attach_evidence(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    name: &str,
+    media_type: &str,
+    body: &[u8],
+) -> Result<vigil_store::EvidenceRecord, AppError> {
     if body.len() > vigil_store::MAX_EVIDENCE_BYTES {
         return Err(AppError::new(
             crate::error::ErrorKind::PayloadTooLarge,
             "evidence is limited to 64 MiB",
         ));
     }
-    let media_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let inc = find_incident(&state, p.tenant, &id).await?;
-    let rec = state
+    let inc = find_incident(state, p.tenant, id).await?;
+    Ok(state
         .store
         .add_evidence(
             p.tenant,
             &inc.id,
-            &q.name,
-            &media_type,
-            &body,
-            &p,
+            name,
+            media_type,
+            body,
+            p,
             state.clock.now(),
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json(EvidenceDto::from(rec))))
+        .await?)
 }
 
 /// Downloads an attachment (its SHA-256 is checked first).

@@ -341,6 +341,61 @@ pub(crate) async fn upload_rules(
     Ok((StatusCode::CREATED, Json(RuleList { items })))
 }
 
+/// A rule test: one event against a stored rule or pasted Sigma YAML.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleTestInput {
+    /// A stored rule's id (give this or `rule_yaml`).
+    #[serde(default)]
+    rule_id: Option<String>,
+    /// Sigma YAML, one or more documents (at most 1 MiB).
+    #[serde(default)]
+    rule_yaml: Option<String>,
+    /// The event: a JSON object (ECS, flat JSON or an evtx-JSON record; at
+    /// most 256 KiB).
+    #[schema(value_type = Object)]
+    event: serde_json::Value,
+}
+
+/// Compiles a rule (stored, by id, or pasted YAML) with the live
+/// detector's field mappings and evaluates it against one event: whether
+/// it matches, the matched fields, and parse or compile errors with their
+/// line and column. Nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rules/test",
+    tag = "rules",
+    request_body = RuleTestInput,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The outcome (errors in the rule or the event are reported in the body)", body = crate::rule_test::TestOutcome),
+        (status = 400, description = "Neither or both of rule_id and rule_yaml, or input too large", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule, or its text is not available", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 2 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn test_rule(
+    State(state): State<AppState>,
+    Auth(p): Auth,
+    ApiJson(input): ApiJson<RuleTestInput>,
+) -> Result<Json<crate::rule_test::TestOutcome>, AppError> {
+    let event = serde_json::to_string(&input.event).map_err(AppError::internal)?;
+    crate::rule_test::check_sizes(input.rule_yaml.as_deref().unwrap_or(""), &event)?;
+    let rule = crate::rule_test::resolve(
+        &state,
+        p.tenant,
+        input.rule_id.as_deref(),
+        input.rule_yaml.as_deref(),
+    )
+    .await?;
+    Ok(Json(
+        crate::rule_test::run_blocking(&state, rule, event).await?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, StatusCode, header};
-use vigil_model::Timestamp;
+use vigil_model::{Principal, Timestamp};
 
 use crate::auth::Auth;
 use crate::dto::{CreateToken, CreatedToken, TokenDto, TokenList};
@@ -65,6 +65,41 @@ fn validate(req: &CreateToken, now: Timestamp) -> Result<(String, Option<Timesta
     Ok((name.to_owned(), expires_at))
 }
 
+/// Creates a token (audited by the store): its record and plaintext. The
+/// console's settings form calls this too.
+pub(crate) async fn create(
+    state: &AppState,
+    p: &Principal,
+    req: &CreateToken,
+) -> Result<(vigil_store::TokenRecord, String), AppError> {
+    let now = state.clock.now();
+    let (name, expires_at) = validate(req, now)?;
+    Ok(state
+        .timed(
+            "create_token",
+            state
+                .store
+                .create_token(p.tenant, &name, req.role.into(), expires_at, p, now),
+        )
+        .await?)
+}
+
+/// Revokes an active token of the caller's tenant (audited), or 404.
+pub(crate) async fn revoke(state: &AppState, p: &Principal, id: &str) -> Result<(), AppError> {
+    let now = state.clock.now();
+    if state
+        .timed(
+            "revoke_token",
+            state.store.revoke_token(p.tenant, id, p, now),
+        )
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!("no active token {id:?}")))
+    }
+}
+
 /// Creates a token. Its plaintext is in the answer and never shown again.
 #[utoipa::path(
     post,
@@ -93,16 +128,7 @@ pub(crate) async fn create_token(
     ),
     AppError,
 > {
-    let now = state.clock.now();
-    let (name, expires_at) = validate(&req, now)?;
-    let (record, token) = state
-        .timed(
-            "create_token",
-            state
-                .store
-                .create_token(p.tenant, &name, req.role.into(), expires_at, &p, now),
-        )
-        .await?;
+    let (record, token) = create(&state, &p, &req).await?;
     // The body holds a secret: no cache may keep it.
     Ok((
         StatusCode::CREATED,
@@ -133,18 +159,8 @@ pub(crate) async fn revoke_token(
     Auth(p): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, AppError> {
-    let now = state.clock.now();
-    if state
-        .timed(
-            "revoke_token",
-            state.store.revoke_token(p.tenant, &id, &p, now),
-        )
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::not_found(format!("no active token {id:?}")))
-    }
+    revoke(&state, &p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

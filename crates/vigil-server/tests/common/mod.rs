@@ -2,6 +2,8 @@
 //! real pipeline and a fixed clock; one token per role.
 #![allow(dead_code)]
 
+pub mod console;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

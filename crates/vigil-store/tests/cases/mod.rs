@@ -3,6 +3,7 @@
 mod alerts;
 mod audit;
 mod console;
+mod console_admin;
 mod console_reads;
 mod detections;
 mod events;
@@ -23,6 +24,7 @@ mod vuln_links;
 pub use alerts::*;
 pub use audit::*;
 pub use console::*;
+pub use console_admin::*;
 pub use console_reads::*;
 pub use detections::*;
 pub use events::*;

@@ -117,6 +117,7 @@ pub async fn run(cfg: Config, args: IngestArgs) -> Result<ExitCode> {
     let sigma = crate::sigma::SigmaRuntime {
         state: context::sigma_state(&store).await?,
         metrics: None,
+        errors: None,
     };
     let detectors = context::detectors(&cfg, &registry, &sigma)?;
     let metrics = Arc::new(Metrics::default());

@@ -39,9 +39,12 @@ pub async fn run(
     let dirs: Vec<&std::path::Path> = cfg.detect.sigma.rules.iter().map(|p| p.as_path()).collect();
     crate::builtin_rules::register(&store, &dirs, &by, clock.as_ref()).await?;
     let sigma_metrics = crate::sigma::SigmaMetrics::default();
+    // What each build leaves out, for the console's rules page.
+    let rule_errors = vigil_server::RuleLoadErrors::default();
     let sigma = crate::sigma::SigmaRuntime {
         state: context::sigma_state(&store).await?,
         metrics: Some(sigma_metrics.clone()),
+        errors: Some(rule_errors.clone()),
     };
     let mut detectors = context::detectors(&cfg, &registry, &sigma)?;
     // Threat intel: the stored indicators active now (rebuilt on SIGHUP and
@@ -147,6 +150,7 @@ pub async fn run(
             ),
             ..vigil_server::ConsoleConfig::default()
         },
+        builtin_rules: crate::builtin_rules::PACK,
         ..ServerConfig::default()
     };
     // Listeners feed the running pipeline; they stop before it on shutdown.
@@ -162,6 +166,23 @@ pub async fn run(
     for b in listeners.bound() {
         println!("Syslog listener {} on {}://{}", b.name, b.protocol, b.addr);
     }
+    let mut server_cfg = server_cfg;
+    server_cfg.listeners = listeners
+        .bound()
+        .iter()
+        .map(|b| vigil_server::ListenerInfo {
+            name: b.name.clone(),
+            protocol: b.protocol.to_string(),
+            address: b.addr.to_string(),
+            tls: b.protocol == vigil_listeners::Protocol::Tls,
+        })
+        .chain([vigil_server::ListenerInfo {
+            name: "hec".into(),
+            protocol: "hec".into(),
+            address: format!("{}/services/collector", cfg.server.listen),
+            tls: cfg.server.tls_cert.is_some(),
+        }])
+        .collect();
     let sink = crate::commands::intel_sink::StoreSink {
         store: store.clone(),
         clock: clock.clone(),
@@ -178,6 +199,10 @@ pub async fn run(
     });
     let state = AppState::new(store.clone(), pipeline.clone(), clock.clone(), server_cfg)
         .with_vuln_settings(cfg.vuln.clone())
+        .with_sigma_config(crate::commands::rules::sigma_config(
+            &cfg.detect.sigma.mappings,
+        )?)
+        .with_rule_errors(rule_errors.clone())
         .with_metrics(|r| {
             listener_metrics.register(r);
             sigma_metrics.register(r);
@@ -191,6 +216,7 @@ pub async fn run(
             store: store.clone(),
             clock,
             metrics: sigma_metrics,
+            rule_errors,
         },
         state.rules_changed(),
         intel_changed,
@@ -255,6 +281,7 @@ struct Reload {
     store: vigil_store::Store,
     clock: Arc<dyn vigil_model::Clock>,
     metrics: crate::sigma::SigmaMetrics,
+    rule_errors: vigil_server::RuleLoadErrors,
 }
 
 /// Hot-reloads the detectors on SIGHUP, when the rule state changes
@@ -324,6 +351,7 @@ async fn build(r: &Reload) -> Result<Vec<Box<dyn vigil_model::Detector>>> {
     let sigma = crate::sigma::SigmaRuntime {
         state: context::sigma_state(&r.store).await?,
         metrics: Some(r.metrics.clone()),
+        errors: Some(r.rule_errors.clone()),
     };
     let decay = cfg.detect.intel.decay_model();
     // Compiling rules is CPU work: off the async threads.

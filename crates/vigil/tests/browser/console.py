@@ -182,6 +182,42 @@ try:
     check(not d.find_elements(By.CSS_SELECTOR, "form.approval"), "no approval pending any more")
     shot("06-incident-approved")
 
+    step("edit the incident: status, a note, a task marked done, an observable")
+    d.get(incident_url)
+    Select(d.find_element(By.CSS_SELECTOR, "#incident-update select[name=status]")).select_by_value("containment")
+    go(d.find_element(By.ID, "save-incident"))
+    check(text("#incident-status") == "containment", "status changed: " + text("#incident-status"))
+    d.find_element(By.CSS_SELECTOR, "#add-note textarea[name=text]").send_keys("Blocked 203.0.113.9 at the firewall")
+    go(d.find_element(By.CSS_SELECTOR, "#add-note button"))
+    check("Blocked 203.0.113.9 at the firewall" in text("#timeline"), "note on the timeline")
+    d.find_element(By.CSS_SELECTOR, "#add-task input[name=title]").send_keys("Rotate SSH keys")
+    go(d.find_element(By.CSS_SELECTOR, "#add-task button"))
+    check("Rotate SSH keys" in text("#tasks"), "task listed")
+    go(d.find_element(By.CSS_SELECTOR, "#tasks .task-row button[value=done]"))
+    check("done" in text("#tasks .task-status"), "task done: " + text("#tasks"))
+    d.find_element(By.CSS_SELECTOR, "#add-observable input[name=value]").send_keys("203.0.113.9")
+    go(d.find_element(By.CSS_SELECTOR, "#add-observable button"))
+    check("203.0.113.9" in text("#observables"), "observable listed")
+    shot("06b-incident-edited")
+
+    step("the rules page and testing a rule against a pasted event")
+    d.get(URL + "/rules?q=console")
+    check("SSH failed login (console)" in text("#rules"), "rules listed: " + text("#rules"))
+    shot("06c-rules")
+    d.get(URL + "/rules/test")
+    d.find_element(By.ID, "t-rule-yaml").send_keys(
+        "title: Whoami\nlogsource: {product: windows, category: process_creation}\n"
+        "detection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\n"
+    )
+    d.find_element(By.ID, "t-event").send_keys(
+        '{"winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1}, '
+        '"process": {"command_line": "cmd /c whoami"}}'
+    )
+    go(d.find_element(By.ID, "run-test"))
+    check(text("#verdict") == "match", "the rule matches: " + text("#test-outcome"))
+    check("process.command_line" in text("#test-outcome"), "the mapped field is shown")
+    shot("06d-rule-test")
+
     step("the alert links to its incident and is escalated")
     d.get(alert_url)
     check(text("#alert-state") == "escalated", "alert escalated: " + text("#alert-state"))
