@@ -101,7 +101,13 @@ pub(crate) enum CTest {
     Empty,
     /// Any value (`*`).
     Any,
-    Regex(Regex),
+    /// A regular expression; `gate[i]` lists the patterns of its
+    /// necessary literals (see `gate`) for the `i`-th field alternative,
+    /// one of which must hit before the expression runs (empty: no gate).
+    Regex {
+        re: Regex,
+        gate: Box<[Box<[(u32, u32)]>]>,
+    },
     Num(Cmp, f64),
     /// Equal to an integer; `refs` are its decimal text in the field's
     /// automaton, used only to gate the rule (any matching value contains
@@ -156,6 +162,9 @@ pub(crate) struct CRule {
     /// The rule can only match if one of its necessary literal patterns hit
     /// (see [`necessary`]); such rules are skipped unless marked.
     pub(crate) gated: bool,
+    /// One bit per gating clause: the rule is evaluated only when each of
+    /// its clauses has a hit.
+    pub(crate) gate: u8,
 }
 
 /// A per-field automaton.
@@ -202,7 +211,8 @@ pub struct RuleSet {
     pub(crate) slots: Vec<Slot>,
     pub(crate) n_patterns: usize,
     pub(crate) max_sels: usize,
-    /// Global pattern id → rules gated on it.
+    /// Global pattern id → the rules gated on it and the clause it is in
+    /// (`rule << 3 | clause`).
     pub(crate) pat_rules: Vec<Box<[u32]>>,
     /// Field index → its (case-insensitive, cased) slots, `u32::MAX` if none.
     pub(crate) field_slots: Vec<[u32; 2]>,
@@ -423,10 +433,18 @@ impl RuleSet {
                 for br in &mut s.branches {
                     for it in br {
                         for t in &mut it.tests {
-                            if let CTest::Lit { refs, .. } | CTest::NumEq { refs, .. } = t {
-                                for r in refs.iter_mut() {
-                                    r.1 += bases[r.0 as usize];
+                            match t {
+                                CTest::Lit { refs, .. } | CTest::NumEq { refs, .. } => {
+                                    for r in refs.iter_mut() {
+                                        r.1 += bases[r.0 as usize];
+                                    }
                                 }
+                                CTest::Regex { gate, .. } => {
+                                    for r in gate.iter_mut().flat_map(|g| g.iter_mut()) {
+                                        r.1 += bases[r.0 as usize];
+                                    }
+                                }
+                                _ => {}
                             }
                         }
                     }
@@ -436,14 +454,16 @@ impl RuleSet {
         let max_sels = compiled.iter().map(|c| c.sels.len()).max().unwrap_or(0);
         let mut pat_rules: Vec<Vec<u32>> = vec![Vec::new(); n_patterns as usize];
         for (i, c) in compiled.iter_mut().enumerate() {
-            if let Some(mut pats) = necessary(c, &c.cond) {
-                pats.sort_unstable();
-                pats.dedup();
-                for p in pats {
-                    pat_rules[p as usize].push(i as u32);
+            let clauses = gate_clauses(c);
+            for (k, clause) in clauses.iter().enumerate() {
+                for &p in clause {
+                    if let Some(v) = pat_rules.get_mut(p as usize) {
+                        v.push(((i as u32) << 3) | k as u32);
+                    }
                 }
-                c.gated = true;
             }
+            c.gate = ((1u16 << clauses.len()) - 1) as u8;
+            c.gated = !clauses.is_empty();
         }
         let mut field_slots: Vec<[u32; 2]> = Vec::new();
         for (i, s) in b.slots.iter().enumerate() {
@@ -580,10 +600,20 @@ impl Builder<'_> {
             let fc = cond_offset(&f.detection.condition, &fnames, base)?;
             cond = CCond::And(vec![cond, fc]);
         }
+        // Cheapest first: AND and OR short-circuit, and their operands have
+        // no side effects, so literal tests (answered by the automata's
+        // recorded hits) run before regexes and value conversions.
+        for s in &mut sels {
+            for br in &mut s.branches {
+                br.sort_by_key(item_cost);
+            }
+        }
+        order_by_cost(&mut cond, &sels);
         Ok(CRule {
             sels,
             cond,
             gated: false,
+            gate: 0,
         })
     }
 
@@ -632,13 +662,15 @@ impl Builder<'_> {
         for t in spec.tests {
             tests.push(match t {
                 ValueTest::Glob { parts, cased } => self.glob(&slot_fields, parts, cased)?,
-                ValueTest::Re(src) => CTest::Regex(
-                    regex::RegexBuilder::new(&src)
+                ValueTest::Re(src) => {
+                    let re = regex::RegexBuilder::new(&src)
                         .size_limit(REGEX_SIZE_LIMIT)
                         .dfa_size_limit(REGEX_SIZE_LIMIT)
                         .build()
-                        .map_err(|e| Problem::new(format!("invalid regular expression: {e}")))?,
-                ),
+                        .map_err(|e| Problem::new(format!("invalid regular expression: {e}")))?;
+                    let gate = self.regex_gate(&slot_fields, &src);
+                    CTest::Regex { re, gate }
+                }
                 ValueTest::Num(Cmp::Eq, n) if n.fract() == 0.0 && n.abs() < 1e15 => {
                     let text = format!("{}", (n as i64).unsigned_abs());
                     let refs = slot_fields
@@ -710,12 +742,33 @@ impl Builder<'_> {
             }
         }
         src.push('$');
-        regex::RegexBuilder::new(&src)
+        let re = regex::RegexBuilder::new(&src)
             .size_limit(REGEX_SIZE_LIMIT)
             .dfa_size_limit(REGEX_SIZE_LIMIT)
             .build()
-            .map(CTest::Regex)
-            .map_err(|e| Problem::new(format!("wildcard pattern too large: {e}")))
+            .map_err(|e| Problem::new(format!("wildcard pattern too large: {e}")))?;
+        let gate = self.regex_gate(slot_fields, &src);
+        Ok(CTest::Regex { re, gate })
+    }
+
+    /// The gate of a regex test: its necessary literals as patterns of each
+    /// field's case-insensitive automaton. Keyword tests (no field) and
+    /// expressions without a useful literal are not gated.
+    fn regex_gate(
+        &mut self,
+        slot_fields: &[Option<FieldId>],
+        src: &str,
+    ) -> Box<[Box<[(u32, u32)]>]> {
+        if slot_fields.iter().any(Option::is_none) {
+            return Box::new([]);
+        }
+        let Some(lits) = crate::gate::required_literals(src) else {
+            return Box::new([]);
+        };
+        slot_fields
+            .iter()
+            .map(|f| lits.iter().map(|l| self.pattern(*f, false, l)).collect())
+            .collect()
     }
 }
 
@@ -761,63 +814,158 @@ fn cond_offset(c: &Condition, names: &[&str], base: u32) -> Result<CCond, Proble
     })
 }
 
-/// A set of global pattern ids at least one of which must hit for the
-/// condition to hold, or `None` when no such set is known (negations,
-/// keywords, non-literal tests).
-fn necessary(r: &CRule, c: &CCond) -> Option<Vec<u32>> {
-    let smallest = |sets: Vec<Option<Vec<u32>>>| sets.into_iter().flatten().min_by_key(Vec::len);
-    let union = |sets: Vec<Option<Vec<u32>>>| {
-        let mut out = Vec::new();
-        for s in sets {
-            out.extend(s?);
+/// A rough evaluation cost of a test: literals are answered from the
+/// hits the field's automaton recorded, presence tests from the event's
+/// field index, conversions and regexes read the value.
+fn test_cost(t: &CTest) -> u32 {
+    match t {
+        CTest::Lit { .. } | CTest::Exists(_) => 1,
+        CTest::Empty | CTest::Any | CTest::Null | CTest::Bool(_) => 2,
+        CTest::NumEq { .. } | CTest::Num(..) | CTest::Cidr(_) => 4,
+        CTest::FieldRef { .. } | CTest::Time(..) => 8,
+        CTest::Regex { gate, .. } if !gate.is_empty() => 6,
+        CTest::Regex { .. } => 16,
+    }
+}
+
+fn item_cost(it: &CItem) -> u32 {
+    let per: u32 = it.tests.iter().map(test_cost).sum();
+    // A keyword test that is not a literal reads every field of the event.
+    if it.fields.is_empty() && per > it.tests.len() as u32 {
+        per.saturating_mul(8)
+    } else {
+        per
+    }
+}
+
+fn sel_cost(s: &CSel) -> u32 {
+    s.branches
+        .iter()
+        .map(|br| br.iter().map(item_cost).sum::<u32>())
+        .sum()
+}
+
+fn cond_cost(c: &CCond, sels: &[CSel]) -> u32 {
+    let sel = |i: &u32| sels.get(*i as usize).map_or(0, sel_cost);
+    match c {
+        CCond::Sel(i) => sel(i),
+        CCond::Not(x) => cond_cost(x, sels),
+        CCond::And(v) | CCond::Or(v) => v.iter().map(|x| cond_cost(x, sels)).sum(),
+        CCond::All(ids) | CCond::AtLeast(_, ids) => ids.iter().map(sel).sum(),
+    }
+}
+
+/// Sorts the operands of every AND and OR (and the selections of `of`
+/// quantifiers) cheapest first; stable, so equal costs keep rule order.
+fn order_by_cost(c: &mut CCond, sels: &[CSel]) {
+    match c {
+        CCond::Sel(_) => {}
+        CCond::Not(x) => order_by_cost(x, sels),
+        CCond::And(v) | CCond::Or(v) => {
+            for x in v.iter_mut() {
+                order_by_cost(x, sels);
+            }
+            v.sort_by_cached_key(|x| cond_cost(x, sels));
         }
-        Some(out)
+        CCond::All(ids) | CCond::AtLeast(_, ids) => {
+            ids.sort_by_cached_key(|i| sels.get(*i as usize).map_or(0, sel_cost));
+        }
+    }
+}
+
+/// Most clauses a rule is gated on (bits of [`CRule::gate`]).
+const MAX_CLAUSES: usize = 8;
+
+/// Clauses — sets of global pattern ids — each of which must have a hit
+/// for the condition to hold (a conjunction of disjunctions). Empty when
+/// nothing is known (negations, keywords, non-literal tests).
+fn necessary(r: &CRule, c: &CCond) -> Vec<Vec<u32>> {
+    let sel = |i: &u32| {
+        r.sels
+            .get(*i as usize)
+            .map(necessary_sel)
+            .unwrap_or_default()
     };
     match c {
-        CCond::Sel(i) => necessary_sel(&r.sels[*i as usize]),
-        CCond::Not(_) => None,
-        CCond::And(v) => smallest(v.iter().map(|x| necessary(r, x)).collect()),
-        CCond::Or(v) => union(v.iter().map(|x| necessary(r, x)).collect()),
-        CCond::All(ids) => smallest(
-            ids.iter()
-                .map(|i| necessary_sel(&r.sels[*i as usize]))
-                .collect(),
-        ),
-        CCond::AtLeast(_, ids) => union(
-            ids.iter()
-                .map(|i| necessary_sel(&r.sels[*i as usize]))
-                .collect(),
-        ),
+        CCond::Sel(i) => sel(i),
+        CCond::Not(_) => Vec::new(),
+        CCond::And(v) => v.iter().flat_map(|x| necessary(r, x)).collect(),
+        CCond::All(ids) => ids.iter().flat_map(sel).collect(),
+        CCond::Or(v) => one_of(v.iter().map(|x| necessary(r, x))),
+        // At least one of them holds, whatever the count.
+        CCond::AtLeast(_, ids) => one_of(ids.iter().map(sel)),
     }
 }
 
-fn necessary_sel(s: &CSel) -> Option<Vec<u32>> {
+/// One clause for a disjunction: the union of each operand's smallest
+/// clause; nothing when an operand has none.
+fn one_of(operands: impl Iterator<Item = Vec<Vec<u32>>>) -> Vec<Vec<u32>> {
     let mut out = Vec::new();
-    for br in &s.branches {
-        let best = br.iter().filter_map(necessary_item).min_by_key(Vec::len)?;
+    for cnf in operands {
+        let Some(best) = cnf.into_iter().min_by_key(Vec::len) else {
+            return Vec::new();
+        };
         out.extend(best);
     }
-    Some(out)
+    if out.is_empty() {
+        Vec::new()
+    } else {
+        vec![out]
+    }
 }
 
-fn necessary_item(it: &CItem) -> Option<Vec<u32>> {
+fn necessary_sel(s: &CSel) -> Vec<Vec<u32>> {
+    let branch = |br: &Vec<CItem>| br.iter().flat_map(necessary_item).collect::<Vec<_>>();
+    match s.branches.as_slice() {
+        [br] => branch(br),
+        brs => one_of(brs.iter().map(branch)),
+    }
+}
+
+fn necessary_item(it: &CItem) -> Vec<Vec<u32>> {
     if it.fields.is_empty() || it.neq || it.tests.is_empty() {
-        return None;
+        return Vec::new();
     }
     let pats = |t: &CTest| match t {
         CTest::Lit { refs, .. } | CTest::NumEq { refs, .. } => {
             Some(refs.iter().map(|r| r.1).collect::<Vec<u32>>())
         }
+        CTest::Regex { gate, .. } if !gate.is_empty() && gate.iter().all(|g| !g.is_empty()) => {
+            Some(gate.iter().flat_map(|g| g.iter().map(|r| r.1)).collect())
+        }
         _ => None,
     };
     if it.all {
-        return it.tests.iter().find_map(pats);
+        // `|all`: every value must be there, each one a clause.
+        return it.tests.iter().filter_map(pats).collect();
     }
     let mut out = Vec::new();
     for t in &it.tests {
-        out.extend(pats(t)?);
+        let Some(p) = pats(t) else {
+            return Vec::new();
+        };
+        out.extend(p);
     }
-    Some(out)
+    vec![out]
+}
+
+/// The clauses a rule is gated on: deduplicated, the smallest (most
+/// selective) first, at most [`MAX_CLAUSES`].
+fn gate_clauses(r: &CRule) -> Vec<Vec<u32>> {
+    let mut cnf: Vec<Vec<u32>> = necessary(r, &r.cond)
+        .into_iter()
+        .map(|mut c| {
+            c.sort_unstable();
+            c.dedup();
+            c
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    cnf.sort();
+    cnf.dedup();
+    cnf.sort_by_key(Vec::len);
+    cnf.truncate(MAX_CLAUSES);
+    cnf
 }
 
 /// True if `l` holds a non-ASCII character with case variants (which the

@@ -51,6 +51,46 @@ pub struct Scratch {
     buf: String,
     hits: Vec<u32>,
     rule_mark: Vec<u32>,
+    /// Per rule: the gating clauses with a hit in this event (valid when
+    /// `rule_mark` holds this epoch).
+    rule_bits: Vec<u8>,
+    /// Per field id: (epoch, index of the field's first value in the
+    /// event's sorted fields); an O(1) presence test and value lookup in
+    /// place of a binary search per test.
+    fpos: Vec<(u32, u32)>,
+}
+
+/// Where each field of the current event starts (see `Scratch::fpos`).
+#[derive(Clone, Copy)]
+struct Present<'s> {
+    fpos: &'s [(u32, u32)],
+    epoch: u32,
+}
+
+impl Present<'_> {
+    #[inline]
+    fn pos(self, f: FieldId) -> Option<usize> {
+        match self.fpos.get(f.index()) {
+            Some(&(e, i)) if e == self.epoch => Some(i as usize),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn has(self, f: FieldId) -> bool {
+        self.pos(f).is_some()
+    }
+
+    /// Every value of `f` in `ev` (the event the positions were taken of).
+    #[inline]
+    fn values<'e>(self, ev: &'e Event, f: FieldId) -> impl Iterator<Item = &'e Value> + use<'e> {
+        let fields = ev.fields();
+        let start = self.pos(f).unwrap_or(fields.len()).min(fields.len());
+        fields[start..]
+            .iter()
+            .take_while(move |(g, _)| *g == f)
+            .map(|(_, v)| v)
+    }
 }
 
 impl RuleSet {
@@ -81,6 +121,8 @@ impl RuleSet {
             buf: String::new(),
             hits: Vec::new(),
             rule_mark: vec![0; self.compiled.len()],
+            rule_bits: vec![0; self.compiled.len()],
+            fpos: Vec::new(),
         }
     }
 
@@ -90,7 +132,8 @@ impl RuleSet {
         let fits = scratch.pat_stamp.len() == self.n_patterns
             && scratch.slot_stamp.len() == self.slots.len()
             && scratch.sel.len() == self.max_sels
-            && scratch.rule_mark.len() == self.compiled.len();
+            && scratch.rule_mark.len() == self.compiled.len()
+            && scratch.rule_bits.len() == self.compiled.len();
         if !fits {
             *scratch = self.scratch();
         }
@@ -111,6 +154,7 @@ impl Evaluator<'_> {
             self.s.pat_stamp.iter_mut().for_each(|x| *x = 0);
             self.s.slot_stamp.iter_mut().for_each(|x| *x = 0);
             self.s.rule_mark.iter_mut().for_each(|x| *x = 0);
+            self.s.fpos.iter_mut().for_each(|x| x.0 = 0);
             self.s.epoch = 1;
         }
         let set = self.set;
@@ -118,6 +162,18 @@ impl Evaluator<'_> {
         // rules gated on the patterns that hit.
         self.s.hits.clear();
         let mut last = None;
+        for (i, (f, _)) in event.fields().iter().enumerate() {
+            if last == Some(*f) {
+                continue;
+            }
+            last = Some(*f);
+            let fi = f.index();
+            if fi >= self.s.fpos.len() {
+                self.s.fpos.resize(fi + 1, (0, 0));
+            }
+            self.s.fpos[fi] = (self.s.epoch, i as u32);
+        }
+        last = None;
         for (f, _) in event.fields() {
             if last == Some(*f) {
                 continue;
@@ -132,33 +188,49 @@ impl Evaluator<'_> {
             }
         }
         for &p in &self.s.hits {
-            for &r in &set.pat_rules[p as usize] {
-                self.s.rule_mark[r as usize] = self.s.epoch;
+            for &rc in &set.pat_rules[p as usize] {
+                let r = (rc >> 3) as usize;
+                if self.s.rule_mark[r] != self.s.epoch {
+                    self.s.rule_mark[r] = self.s.epoch;
+                    self.s.rule_bits[r] = 0;
+                }
+                self.s.rule_bits[r] |= 1 << (rc & 7);
             }
         }
         let product = set
             .products
             .iter()
-            .position(|(_, fields)| fields.iter().any(|f| event.get(*f).is_some()))
+            .position(|(_, fields)| fields.iter().any(|f| self.present().has(*f)))
             .map(|p| p as u32);
         for g in &set.groups {
-            if !group_applies(g, product, event) {
+            if !group_applies(g, product, event, self.present()) {
                 continue;
             }
             for &ri in &g.rules {
                 let r = &set.compiled[ri as usize];
-                if r.gated && self.s.rule_mark[ri as usize] != self.s.epoch {
+                if r.gated
+                    && (self.s.rule_mark[ri as usize] != self.s.epoch
+                        || self.s.rule_bits[ri as usize] != r.gate)
+                {
                     continue;
                 }
                 self.s.sel[..r.sels.len()].iter_mut().for_each(|x| *x = 0);
                 if self.cond(r, &r.cond, event) {
-                    out.push(self.verdict(ri as usize, r, event));
+                    out.push(self.verdict(ri as usize, r));
                 }
             }
         }
     }
 
-    fn verdict(&mut self, rule: usize, r: &CRule, event: &Event) -> Verdict {
+    #[inline]
+    fn present(&self) -> Present<'_> {
+        Present {
+            fpos: &self.s.fpos,
+            epoch: self.s.epoch,
+        }
+    }
+
+    fn verdict(&mut self, rule: usize, r: &CRule) -> Verdict {
         let mut selections = Vec::new();
         let mut fields: Vec<(Arc<str>, FieldId)> = Vec::new();
         for (i, s) in r.sels.iter().enumerate() {
@@ -169,7 +241,7 @@ impl Evaluator<'_> {
             for br in &s.branches {
                 for it in br {
                     if let Some(name) = &it.name
-                        && let Some(f) = it.fields.iter().find(|f| event.get(**f).is_some())
+                        && let Some(f) = it.fields.iter().find(|f| self.present().has(**f))
                         && !fields.iter().any(|(n, g)| n == name && g == f)
                     {
                         fields.push((name.clone(), *f));
@@ -231,7 +303,8 @@ impl Evaluator<'_> {
                 it.tests.iter().any(|t| f(self, t))
             };
         }
-        let alt = it.fields.iter().position(|f| ev.get(*f).is_some());
+        let present = self.present();
+        let alt = it.fields.iter().position(|f| present.has(*f));
         let r = if it.all {
             it.tests.iter().all(|t| self.test(t, it, alt, ev))
         } else {
@@ -252,9 +325,38 @@ impl Evaluator<'_> {
                 self.hit(pat as usize, *anchor)
             }
             CTest::Exists(b) => *b,
-            _ => ev
-                .get_all(field)
-                .any(|v| value_test(t, v, ev, &mut self.s.buf)),
+            CTest::Regex { gate, .. } if gate.get(ai).is_some_and(|g| !g.is_empty()) => {
+                // None of the expression's necessary literals in the field:
+                // it cannot match.
+                let g = &gate[ai];
+                let mut found = false;
+                for &(slot, pat) in g.iter() {
+                    self.scan(slot as usize, ev);
+                    if self.hit(pat as usize, Anchor::Contains) {
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    return false;
+                }
+                let present = Present {
+                    fpos: &self.s.fpos,
+                    epoch: self.s.epoch,
+                };
+                present
+                    .values(ev, field)
+                    .any(|v| value_test(t, v, ev, present, &mut self.s.buf))
+            }
+            _ => {
+                let present = Present {
+                    fpos: &self.s.fpos,
+                    epoch: self.s.epoch,
+                };
+                present
+                    .values(ev, field)
+                    .any(|v| value_test(t, v, ev, present, &mut self.s.buf))
+            }
         }
     }
 
@@ -265,10 +367,15 @@ impl Evaluator<'_> {
                 self.scan(slot as usize, ev);
                 self.hit(pat as usize, *anchor)
             }
-            _ => ev
-                .fields()
-                .iter()
-                .any(|(_, v)| value_test(t, v, ev, &mut self.s.buf)),
+            _ => {
+                let present = Present {
+                    fpos: &self.s.fpos,
+                    epoch: self.s.epoch,
+                };
+                ev.fields()
+                    .iter()
+                    .any(|(_, v)| value_test(t, v, ev, present, &mut self.s.buf))
+            }
         }
     }
 
@@ -318,7 +425,8 @@ impl Evaluator<'_> {
         };
         match s.field {
             Some(f) => {
-                for v in ev.get_all(f) {
+                let present = self.present();
+                for v in present.values(ev, f) {
                     run(self, v);
                 }
             }
@@ -332,7 +440,7 @@ impl Evaluator<'_> {
     }
 }
 
-fn group_applies(g: &Group, product: Option<u32>, ev: &Event) -> bool {
+fn group_applies(g: &Group, product: Option<u32>, ev: &Event, present: Present<'_>) -> bool {
     match g.product {
         None if g.unmapped && product.is_some() => return false,
         None => {}
@@ -343,10 +451,11 @@ fn group_applies(g: &Group, product: Option<u32>, ev: &Event) -> bool {
     g.conds.iter().all(|c| {
         c.iter().any(|conj| {
             conj.iter().all(|(fields, vals)| {
-                let Some(f) = fields.iter().find(|f| ev.get(**f).is_some()) else {
+                let Some(f) = fields.iter().find(|f| present.has(**f)) else {
                     return false;
                 };
-                ev.get_all(*f)
+                present
+                    .values(ev, *f)
                     .any(|v| vals.iter().any(|m| map_value_eq(m, v)))
             })
         })
@@ -376,13 +485,13 @@ fn as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-fn value_test(t: &CTest, v: &Value, ev: &Event, buf: &mut String) -> bool {
+fn value_test(t: &CTest, v: &Value, ev: &Event, present: Present<'_>, buf: &mut String) -> bool {
     match t {
         CTest::Lit { .. } | CTest::Exists(_) => false,
         CTest::Empty => matches!(v, Value::Str(s) if s.is_empty()),
         CTest::Any => !matches!(v, Value::Null),
         CTest::Null => matches!(v, Value::Null),
-        CTest::Regex(re) => match v {
+        CTest::Regex { re, .. } => match v {
             Value::Str(s) => re.is_match(s),
             Value::Null => false,
             other => {
@@ -403,11 +512,11 @@ fn value_test(t: &CTest, v: &Value, ev: &Event, buf: &mut String) -> bool {
             _ => false,
         },
         CTest::FieldRef { fields, cased } => {
-            let Some(f) = fields.iter().find(|f| ev.get(**f).is_some()) else {
+            let Some(f) = fields.iter().find(|f| present.has(**f)) else {
                 return false;
             };
             let a = v.to_text();
-            ev.get_all(*f).any(|w| {
+            present.values(ev, *f).any(|w| {
                 let b = w.to_text();
                 if *cased {
                     a == b

@@ -79,6 +79,7 @@ mod error;
 mod eval;
 pub mod evtx;
 mod filter;
+mod gate;
 pub mod linux;
 mod mapping;
 mod modifiers;

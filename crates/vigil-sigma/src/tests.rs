@@ -730,3 +730,43 @@ fn numeric_equality_forms_and_gating() {
     check(d, r#"{"N": -5}"#, "match");
     check(d, r#"{"N": 5}"#, "no match");
 }
+
+#[test]
+fn gated_regexes_and_conjunctive_gates() {
+    // The regex runs only when its necessary literal is in the field; the
+    // gate never hides a match: ASCII case, numbers as text, arrays,
+    // Unicode case classes (`(?i)k` also matches the Kelvin sign).
+    let re = "sel:\n  F|re: 'powershell.*-enc'\ncondition: sel";
+    check(re, r#"{"F": "x powershell -nop -enc AAA"}"#, "match sel");
+    check(re, r#"{"F": "x PowerShell -enc AAA"}"#, "no match");
+    check(re, r#"{"F": "-enc powershell"}"#, "no match");
+    check(re, r#"{"F": ["a", "powershell -enc"]}"#, "match sel");
+    let re_i = "sel:\n  F|re|i: 'mimikatz'\ncondition: sel";
+    check(re_i, r#"{"F": "MIMIKATZ.exe"}"#, "match sel");
+    check(re_i, "{\"F\": \"mimi\u{212A}atz\"}", "match sel");
+    check(re_i, r#"{"F": "mimi"}"#, "no match");
+    check(
+        "sel:\n  F|re: '^4[0-9]{3}$'\ncondition: sel",
+        r#"{"F": 4624}"#,
+        "match sel",
+    );
+    let glob = "sel:\n  F: '*temp*.ps1'\ncondition: sel";
+    check(glob, r#"{"F": "C:\\TEMP\\x.PS1"}"#, "match sel");
+    check(glob, r#"{"F": "C:\\tmp\\x.ps1"}"#, "no match");
+    // A rule needing two literals in two fields is evaluated only when both
+    // hit; each alone does not match, a negated selection is not a gate.
+    let two = "a:\n  F|contains: 'alpha'\nb:\n  G|contains: 'beta'\nn:\n  H: 'x'\ncondition: a and b and not n";
+    check(two, r#"{"F": "alpha", "G": "beta"}"#, "match a,b");
+    check(two, r#"{"F": "alpha", "G": "gamma"}"#, "no match");
+    check(two, r#"{"F": "gamma", "G": "beta"}"#, "no match");
+    check(two, r#"{"F": "alpha", "G": "beta", "H": "x"}"#, "no match");
+    // `|all`: each value its own clause.
+    let all = "sel:\n  F|contains|all:\n    - 'one'\n    - 'two'\ncondition: sel";
+    check(all, r#"{"F": "two and one"}"#, "match sel");
+    check(all, r#"{"F": "one only"}"#, "no match");
+    // OR of selections: one clause, the union.
+    let or = "a:\n  F|endswith: '.exe'\nb:\n  G|re: 'cmd\\.exe /c'\ncondition: a or b";
+    check(or, r#"{"G": "cmd.exe /c whoami"}"#, "match b");
+    check(or, r#"{"F": "x.EXE"}"#, "match a");
+    check(or, r#"{"F": "x.dll", "G": "cmd"}"#, "no match");
+}
