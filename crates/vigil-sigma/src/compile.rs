@@ -89,6 +89,10 @@ pub(crate) enum Anchor {
     Contains = 8,
 }
 
+/// Per field alternative of an item, the `(slot, pattern)` ids of a regex
+/// test's necessary literals (see [`CTest::Regex`]).
+pub(crate) type Gate = Box<[Box<[(u32, u32)]>]>;
+
 #[derive(Debug)]
 pub(crate) enum CTest {
     /// Literal through the field's automaton; `refs[i]` is the global
@@ -106,7 +110,7 @@ pub(crate) enum CTest {
     /// one of which must hit before the expression runs (empty: no gate).
     Regex {
         re: Regex,
-        gate: Box<[Box<[(u32, u32)]>]>,
+        gate: Gate,
     },
     Num(Cmp, f64),
     /// Equal to an integer; `refs` are its decimal text in the field's
@@ -754,11 +758,7 @@ impl Builder<'_> {
     /// The gate of a regex test: its necessary literals as patterns of each
     /// field's case-insensitive automaton. Keyword tests (no field) and
     /// expressions without a useful literal are not gated.
-    fn regex_gate(
-        &mut self,
-        slot_fields: &[Option<FieldId>],
-        src: &str,
-    ) -> Box<[Box<[(u32, u32)]>]> {
+    fn regex_gate(&mut self, slot_fields: &[Option<FieldId>], src: &str) -> Gate {
         if slot_fields.iter().any(Option::is_none) {
             return Box::new([]);
         }
