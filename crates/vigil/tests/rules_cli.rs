@@ -323,6 +323,49 @@ fn hunt_fixture_with_the_builtin_pack() {
     assert!(err.contains("10 detections"), "{err}");
 }
 
+/// NDJSON lines are parsed once each; a line that is not one whole
+/// document (two back to back, one continued on the next line) and a bad
+/// line go through the document splitter, and nothing is lost.
+#[test]
+fn hunt_ndjson_lines_and_what_is_not_one_document_per_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = |rid: u32| {
+        format!(
+            r#"{{"winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":1,"record_id":{rid}}},"process":{{"executable":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","command_line":"powershell.exe -NoProfile -EncodedCommand SQBFAFgA"}}}}"#
+        )
+    };
+    let split = doc(4);
+    let (head, tail) = split.split_at(split.len() - 1);
+    let text = format!(
+        "{}\n{}{}\n{head}\n{tail}\n\n{}\n{{\"bad\": }}\n{}\n",
+        doc(1),
+        doc(2),
+        doc(3),
+        doc(5),
+        doc(6)
+    );
+    // The continued document's first line starts and ends like a whole one.
+    assert!(head.ends_with('}') && tail == "}");
+    let path = dir.path().join("events.ndjson");
+    std::fs::write(&path, text).expect("write");
+    let (code, out, err) = vigil(
+        dir.path(),
+        &["hunt", path.to_str().expect("utf-8"), "--format", "ndjson"],
+    );
+    assert_eq!(code, 1, "a bad record: {out}{err}");
+    let mut ids: Vec<i64> = ndjson(&out)
+        .iter()
+        .filter(|r| r["rule_id"] == ENCODED_PS)
+        .filter_map(|r| r["record_id"].as_i64())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6], "{out}{err}");
+    assert!(
+        err.contains("events.ndjson") && err.contains("line 7"),
+        "{err}"
+    );
+}
+
 #[test]
 fn hunt_reports_bad_records_and_files_and_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");

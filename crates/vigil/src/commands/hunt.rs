@@ -631,12 +631,12 @@ fn json_doc(
         &vigil_ingest::ParseOptions,
     ),
     name: &str,
-    raw: &RawValue,
+    doc: &str,
     n: u64,
     (ev, verdicts): (&mut vigil_sigma::Evaluator<'_>, &mut Vec<Verdict>),
     found: &mut Found,
-) {
-    match parser.parse(raw.get().as_bytes(), opts) {
+) -> Result<(), String> {
+    match parser.parse(doc.as_bytes(), opts) {
         Ok(event) => {
             let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
                 enrich_syslog_event(&event, ctx.registry)
@@ -650,10 +650,9 @@ fn json_doc(
                 .and_then(|v| v.to_text().parse().ok())
                 .or(Some(n));
             evaluate(ctx, &event, name, rid, ev, verdicts, found);
+            Ok(())
         }
-        Err(e) => found
-            .errors
-            .push((name.to_owned(), format!("document {n}: {e}"))),
+        Err(e) => Err(e),
     }
 }
 
@@ -675,59 +674,73 @@ fn hunt_json(
     );
     let mut n = 0u64;
     let mut parser = vigil_ingest::JsonRecordParser::new(ctx.registry);
-    let mut one = |raw: &RawValue, n: u64, found: &mut Found| {
+    // One document; `Err` when it cannot be read (the caller reports it).
+    let mut one = |doc: &str, n: u64, found: &mut Found| -> Result<(), String> {
         // The layout from the top-level keys alone: ECS and flat documents
         // go straight to the JSON parser (one parse, no document tree);
         // only evtx-JSON is built as a tree for the flattener.
         // Both evtx-JSON layouts have a "System" member: a document without
         // that text is flat or ECS and skips the layout sniff (a second
         // parse of every document).
-        if !raw.get().contains("\"System\"")
-            || serde_json::from_str::<Top<'_>>(raw.get()).is_ok_and(|top| !top.is_evtx_json())
+        if !doc.contains("\"System\"")
+            || serde_json::from_str::<Top<'_>>(doc).is_ok_and(|top| !top.is_evtx_json())
         {
             return json_doc(
                 ctx,
                 (&mut parser, &opts),
                 name,
-                raw,
+                doc,
                 n,
                 (ev, verdicts),
                 found,
             );
         }
-        let v: serde_json::Value = match serde_json::from_str(raw.get()) {
-            Ok(v) => v,
-            Err(e) => {
-                found
-                    .errors
-                    .push((name.to_owned(), format!("document {n}: {e}")));
-                return;
-            }
-        };
+        let v: serde_json::Value = serde_json::from_str(doc).map_err(|e| e.to_string())?;
         if is_evtx_json(&v) {
             let event = event_from_evtx_json(&v, ctx.registry, &source, Vec::new());
             let rid = record_id_of(&v).or(Some(n));
             evaluate(ctx, &event, name, rid, ev, verdicts, found);
+            Ok(())
         } else if v.is_object() {
             json_doc(
                 ctx,
                 (&mut parser, &opts),
                 name,
-                raw,
+                doc,
                 n,
                 (ev, verdicts),
                 found,
-            );
+            )
         } else {
+            Err("not a JSON object".into())
+        }
+    };
+    let report = |found: &mut Found, n: u64, r: Result<(), String>| {
+        if let Err(e) = r {
             found
                 .errors
-                .push((name.to_owned(), format!("document {n}: not a JSON object")));
+                .push((name.to_owned(), format!("document {n}: {e}")));
         }
     };
     // Documents back to back (NDJSON or concatenated); after a syntax error
     // the rest of that line is skipped and reading resumes on the next one.
     let mut pos = 0;
     'outer: while pos < text.len() {
+        // NDJSON first: a line holding one object is parsed once, as it
+        // is. Anything else — a line that is not one whole document, a
+        // document over several lines, a top-level array — goes through
+        // the document splitter below from this line on.
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+        let line = text[pos..end].trim();
+        if line.is_empty() {
+            pos = end + 1;
+            continue;
+        }
+        if line.starts_with('{') && line.ends_with('}') && one(line, n + 1, found).is_ok() {
+            n += 1;
+            pos = end + 1;
+            continue;
+        }
         let rest = &text[pos..];
         let mut it = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
         loop {
@@ -740,7 +753,8 @@ fn hunt_json(
                             Ok(items) => {
                                 for item in items {
                                     n += 1;
-                                    one(item, n, found);
+                                    let r = one(item.get(), n, found);
+                                    report(found, n, r);
                                 }
                             }
                             Err(e) => {
@@ -752,7 +766,8 @@ fn hunt_json(
                         }
                     } else {
                         n += 1;
-                        one(raw, n, found);
+                        let r = one(raw.get(), n, found);
+                        report(found, n, r);
                     }
                 }
                 Some(Err(e)) => {
