@@ -366,6 +366,72 @@ fn hunt_ndjson_lines_and_what_is_not_one_document_per_line() {
     );
 }
 
+/// JSON input is read 8 MiB at a time: a pretty-printed document and a
+/// two-byte character cut by a chunk end are put back together, and every
+/// document is read once.
+#[test]
+fn hunt_json_documents_across_read_chunks() {
+    const CHUNK: usize = 8 << 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hit = |rid: u32, extra: &str| {
+        format!(
+            r#"{{"winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":1,"record_id":{rid}}},"user":{{"name":"{extra}"}},"process":{{"executable":"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe","command_line":"powershell.exe -NoProfile -EncodedCommand SQBFAFgA"}}}}"#
+        )
+    };
+    let filler = format!("{{\"message\":\"{}\"}}\n", "x".repeat(400));
+    let mut text = String::new();
+    // Fill up to just before the first chunk end, then a document over
+    // several lines that the chunk end cuts.
+    while text.len() + filler.len() < CHUNK - 60 {
+        text.push_str(&filler);
+    }
+    let pretty = hit(1, "a")
+        .replace(",\"user\"", ",\n  \"user\"")
+        .replace(",\"process\"", ",\n  \"process\"");
+    text.push_str(&pretty);
+    text.push('\n');
+    assert!(text.len() > CHUNK && text.len() - pretty.len() < CHUNK);
+    // Then a line whose "é" straddles the second chunk end.
+    while text.len() + filler.len() < 2 * CHUNK - 300 {
+        text.push_str(&filler);
+    }
+    let line = hit(2, "é");
+    let at = line.find('é').expect("é");
+    let pad = 2 * CHUNK - (text.len() + at + 1);
+    text.push_str(&format!(
+        "{{\"message\":\"{}\"}}\n",
+        "y".repeat(pad.saturating_sub(15))
+    ));
+    let start = text.len();
+    text.push_str(&line);
+    text.push('\n');
+    text.push_str(&hit(3, "c"));
+    assert!(
+        start + at < 2 * CHUNK && 2 * CHUNK < start + at + 2,
+        "é at the chunk end"
+    );
+    let path = dir.path().join("big.ndjson");
+    std::fs::write(&path, &text).expect("write");
+    let (code, out, err) = vigil(
+        dir.path(),
+        &[
+            "hunt",
+            path.to_str().expect("utf-8"),
+            "--format",
+            "ndjson",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut ids: Vec<i64> = ndjson(&out)
+        .iter()
+        .filter(|r| r["rule_id"] == ENCODED_PS)
+        .filter_map(|r| r["record_id"].as_i64())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2, 3], "{err}");
+}
+
 #[test]
 fn hunt_reports_bad_records_and_files_and_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");

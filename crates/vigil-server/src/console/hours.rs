@@ -21,10 +21,13 @@ pub(crate) const HOUR: i64 = 3_600_000_000;
 /// How long a complete hour's counts are trusted.
 const KEEP: Duration = Duration::from_secs(300);
 
-/// Counts by severity rank (0–4) per (tenant, hour start).
+/// Alerts per severity rank (0–4) of one complete hour, and when counted.
+type Counted = ([i64; 5], Instant);
+
+/// Counts per (tenant, hour start).
 #[derive(Default)]
 pub(crate) struct AlertHours {
-    cells: Mutex<HashMap<(TenantId, i64), ([i64; 5], Instant)>>,
+    cells: Mutex<HashMap<(TenantId, i64), Counted>>,
 }
 
 impl AlertHours {

@@ -27,6 +27,12 @@ use crate::output::{self, Row};
 /// Errors printed in table mode before "and N more".
 const SHOW_ERRORS: usize = 20;
 
+/// JSON input is read this many bytes at a time.
+const JSON_CHUNK: usize = 8 << 20;
+
+/// The largest JSON document (or line) accepted.
+const MAX_JSON_DOCUMENT: usize = 256 << 20;
+
 pub async fn run(a: HuntArgs) -> Result<ExitCode> {
     tokio::task::spawn_blocking(move || hunt(&a))
         .await
@@ -664,8 +670,7 @@ fn hunt_json(
     verdicts: &mut Vec<Verdict>,
     found: &mut Found,
 ) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let source = format!("file:{name}");
     let opts = vigil_ingest::ParseOptions::new(
         TenantId::DEFAULT,
@@ -722,78 +727,162 @@ fn hunt_json(
                 .push((name.to_owned(), format!("document {n}: {e}")));
         }
     };
-    // Documents back to back (NDJSON or concatenated); after a syntax error
-    // the rest of that line is skipped and reading resumes on the next one.
-    let mut pos = 0;
-    'outer: while pos < text.len() {
-        // NDJSON first: a line holding one object is parsed once, as it
-        // is. Anything else — a line that is not one whole document, a
-        // document over several lines, a top-level array — goes through
-        // the document splitter below from this line on.
-        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-        let line = text[pos..end].trim();
-        if line.is_empty() {
-            pos = end + 1;
-            continue;
-        }
-        if line.starts_with('{') && line.ends_with('}') && one(line, n + 1, found).is_ok() {
-            n += 1;
-            pos = end + 1;
-            continue;
-        }
-        let rest = &text[pos..];
-        let mut it = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
-        loop {
-            match it.next() {
-                None => break 'outer,
-                Some(Ok(raw)) => {
-                    // A top-level array holds one document per element.
-                    if raw.get().starts_with('[') {
-                        match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
-                            Ok(items) => {
-                                for item in items {
-                                    n += 1;
-                                    let r = one(item.get(), n, found);
-                                    report(found, n, r);
-                                }
-                            }
-                            Err(e) => {
-                                n += 1;
-                                found
-                                    .errors
-                                    .push((name.to_owned(), format!("document {n}: {e}")));
-                            }
-                        }
-                    } else {
-                        n += 1;
-                        let r = one(raw.get(), n, found);
-                        report(found, n, r);
+    // The file is read JSON_CHUNK bytes at a time (memory stays bounded
+    // whatever its size); what a chunk ends inside of — a line, a document,
+    // a UTF-8 character — is carried over to the next.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut at_eof = false;
+    // Line number of buf[0]; after a syntax error, the rest of its line is
+    // skipped, also when that line goes on in the next chunk.
+    let mut line_base = 1usize;
+    let mut skip_line = false;
+    loop {
+        if !at_eof {
+            let start = buf.len();
+            buf.resize(start + JSON_CHUNK, 0);
+            let mut got = 0;
+            while got < JSON_CHUNK {
+                match std::io::Read::read(&mut file, &mut buf[start + got..]) {
+                    Ok(0) => {
+                        at_eof = true;
+                        break;
                     }
-                }
-                Some(Err(e)) => {
-                    n += 1;
-                    let line = line_of(text, pos) + e.line().saturating_sub(1);
-                    found
-                        .errors
-                        .push((name.to_owned(), format!("document {n} (line {line}): {e}")));
-                    if e.is_eof() {
-                        break 'outer;
-                    }
-                    // Skip to the line after the error.
-                    let mut skip = 0;
-                    for _ in 0..e.line().max(1) {
-                        match rest[skip..].find('\n') {
-                            Some(i) => skip += i + 1,
-                            None => break 'outer,
-                        }
-                    }
-                    pos += skip;
-                    continue 'outer;
+                    Ok(k) => got += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(format!("cannot read: {e}")),
                 }
             }
+            buf.truncate(start + got);
+        }
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            // A chunk that ends inside a character.
+            Err(e) if e.error_len().is_none() && !at_eof => {
+                std::str::from_utf8(&buf[..e.valid_up_to()])
+                    .map_err(|e| format!("not UTF-8: {e}"))?
+            }
+            Err(e) => {
+                return Err(format!(
+                    "not UTF-8 (line {}): {e}",
+                    line_base + count_lines(&buf[..e.valid_up_to()])
+                ));
+            }
+        };
+        let last = at_eof && text.len() == buf.len();
+        let mut pos = 0;
+        if skip_line {
+            match text.find('\n') {
+                Some(i) => {
+                    pos = i + 1;
+                    skip_line = false;
+                }
+                None => pos = text.len(),
+            }
+        }
+        // Documents back to back (NDJSON or concatenated); after a syntax
+        // error the rest of that line is skipped and reading resumes on the
+        // next one. `done` is where this chunk's complete documents end.
+        let done = 'outer: loop {
+            if pos >= text.len() {
+                break pos;
+            }
+            // NDJSON first: a line holding one object is parsed once, as it
+            // is. Anything else — a line that is not one whole document, a
+            // document over several lines, a top-level array — goes through
+            // the document splitter below from this line on.
+            let end = match text[pos..].find('\n') {
+                Some(i) => pos + i,
+                None if last => text.len(),
+                // A line the next chunk finishes.
+                None => break pos,
+            };
+            let line = text[pos..end].trim();
+            if line.is_empty() {
+                pos = end + 1;
+                continue;
+            }
+            if line.starts_with('{') && line.ends_with('}') && one(line, n + 1, found).is_ok() {
+                n += 1;
+                pos = end + 1;
+                continue;
+            }
+            let rest = &text[pos..];
+            let mut it = serde_json::Deserializer::from_str(rest).into_iter::<&RawValue>();
+            loop {
+                match it.next() {
+                    None => break 'outer text.len(),
+                    Some(Ok(raw)) => {
+                        // A top-level array holds one document per element.
+                        if raw.get().starts_with('[') {
+                            match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+                                Ok(items) => {
+                                    for item in items {
+                                        n += 1;
+                                        let r = one(item.get(), n, found);
+                                        report(found, n, r);
+                                    }
+                                }
+                                Err(e) => {
+                                    n += 1;
+                                    found
+                                        .errors
+                                        .push((name.to_owned(), format!("document {n}: {e}")));
+                                }
+                            }
+                        } else {
+                            n += 1;
+                            let r = one(raw.get(), n, found);
+                            report(found, n, r);
+                        }
+                    }
+                    // A document the next chunk finishes.
+                    Some(Err(e)) if e.is_eof() && !last => break 'outer pos + it.byte_offset(),
+                    Some(Err(e)) => {
+                        n += 1;
+                        let line = line_base - 1 + line_of(text, pos) + e.line().saturating_sub(1);
+                        found
+                            .errors
+                            .push((name.to_owned(), format!("document {n} (line {line}): {e}")));
+                        if e.is_eof() {
+                            break 'outer text.len();
+                        }
+                        // Skip to the line after the error.
+                        let mut skip = 0;
+                        for _ in 0..e.line().max(1) {
+                            match rest[skip..].find('\n') {
+                                Some(i) => skip += i + 1,
+                                None => {
+                                    skip_line = !last;
+                                    break 'outer text.len();
+                                }
+                            }
+                        }
+                        pos += skip;
+                        continue 'outer;
+                    }
+                }
+            }
+        };
+        let done = done.min(buf.len());
+        line_base += count_lines(&buf[..done]);
+        buf.drain(..done);
+        // At the end of the file every byte was read as a whole chunk.
+        if at_eof {
+            break;
+        }
+        if buf.len() > MAX_JSON_DOCUMENT {
+            return Err(format!(
+                "line {line_base}: a document larger than {} MiB",
+                MAX_JSON_DOCUMENT >> 20
+            ));
         }
     }
     Ok(())
+}
+
+/// Newlines in `b`.
+fn count_lines(b: &[u8]) -> usize {
+    b.iter().filter(|c| **c == b'\n').count()
 }
 
 /// The 1-based line number of byte offset `pos`.
