@@ -16,7 +16,9 @@
 #       evaluation = hunt − floor; target: hunt ≤ 3× the floor's CPU time);
 #   (c) streaming: `vigil hunt` and, when it installs on this toolchain, the
 #       rsigma 0.23 CLI (--no-default-features, --logsource-routing) on the
-#       identical flattened NDJSON; events/s and the detection counts;
+#       identical flattened NDJSON (the corpus STREAM_COPIES times, default
+#       20, so rule loading does not dominate; median of RUNS each); events
+#       per CPU second and the detection counts per rule;
 #   (d) peak RSS of each via /usr/bin/time -v.
 # CPU time is reported beside wall time throughout; the load average is
 # checked first (wall times double on a busy machine).
@@ -104,15 +106,22 @@ awk -v h="$HUNT_CPU" -v f="$FLOOR_CPU" 'BEGIN {
   if (f > 0) printf "hunt CPU / floor CPU = %.2f (target <= 3, aim 1.5); evaluation alone ~ %.3f s CPU\n", h / f, h - f }'
 
 # --- (c) streaming vs rsigma, (d) memory ---------------------------------------
+# The flattened corpus repeated STREAM_COPIES times, so rule loading (both
+# sides load every rule once per process) does not dominate.
+STREAM_COPIES=${STREAM_COPIES:-20}
+for _ in $(seq "$STREAM_COPIES"); do cat "$TMP/flat.ndjson"; done >"$TMP/stream.ndjson"
 echo
-echo "== (c) streaming over the identical flattened NDJSON ($(wc -l <"$TMP/flat.ndjson") events, $(du -m "$TMP/flat.ndjson" | cut -f1) MB)"
-EVENTS=$(wc -l <"$TMP/flat.ndjson")
-$TIME -v "$VIGIL" hunt "$TMP/flat.ndjson" --rules "$RULES" --threads 1 --format ndjson --quiet \
-  >"$TMP/vigil_stream.ndjson" 2>"$TMP/vigil_stream.time" || true
-VW=$(tv "$TMP/vigil_stream.time" "Elapsed (wall clock)")
-VC=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$TMP/vigil_stream.time")
+echo "== (c) streaming over the identical flattened NDJSON (corpus x$STREAM_COPIES: $(wc -l <"$TMP/stream.ndjson") events, $(du -m "$TMP/stream.ndjson" | cut -f1) MB), median of $RUNS"
+EVENTS=$(wc -l <"$TMP/stream.ndjson")
+for i in $(seq "$RUNS"); do
+  $TIME -v "$VIGIL" hunt "$TMP/stream.ndjson" --rules "$RULES" --threads 1 --format ndjson --quiet \
+    >"$TMP/vigil_stream.ndjson" 2>"$TMP/vigil_stream.time" || true
+  echo "$(tv "$TMP/vigil_stream.time" "Elapsed (wall clock)") $(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$TMP/vigil_stream.time") $(rss "$TMP/vigil_stream.time")" >>"$TMP/vstream.runs"
+done
+VW=$(cut -d' ' -f1 "$TMP/vstream.runs" | median)
+VC=$(cut -d' ' -f2 "$TMP/vstream.runs" | median)
 grep -h "detections" "$TMP/vigil_stream.time" || true
-echo "vigil (1 thread, whole process incl. rule load): $VW wall, $VC s CPU, $(wc -l <"$TMP/vigil_stream.ndjson") detections, peak RSS $(rss "$TMP/vigil_stream.time") MiB"
+echo "vigil (1 thread, whole process incl. rule load): $VW wall, $VC s CPU (runs: $(cut -d' ' -f2 "$TMP/vstream.runs" | tr '\n' ' ')), $(wc -l <"$TMP/vigil_stream.ndjson") detections, peak RSS $(rss "$TMP/vigil_stream.time") MiB"
 
 RSIGMA=$RSIGMA_ROOT/bin/rsigma
 if [ ! -x "$RSIGMA" ] && [ -z "${SKIP_RSIGMA:-}" ]; then
@@ -131,11 +140,14 @@ if [ ! -x "$RSIGMA" ] && [ -z "${SKIP_RSIGMA:-}" ]; then
 fi
 if [ -x "$RSIGMA" ]; then
   if "$RSIGMA" engine eval --help >/dev/null 2>&1; then EVAL=(engine eval); else EVAL=(eval); fi
-  $TIME -v "$RSIGMA" "${EVAL[@]}" -r "$RULES" --logsource-routing <"$TMP/flat.ndjson" \
-    >"$TMP/rsigma.out" 2>"$TMP/rsigma.time" || true
-  RW=$(tv "$TMP/rsigma.time" "Elapsed (wall clock)")
-  RC=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$TMP/rsigma.time")
-  echo "rsigma 0.23 (--logsource-routing, 1 process incl. rule load): $RW wall, $RC s CPU, $(grep -c . "$TMP/rsigma.out") output lines, peak RSS $(rss "$TMP/rsigma.time") MiB"
+  for i in $(seq "$RUNS"); do
+    $TIME -v "$RSIGMA" "${EVAL[@]}" -r "$RULES" --logsource-routing <"$TMP/stream.ndjson" \
+      >"$TMP/rsigma.out" 2>"$TMP/rsigma.time" || true
+    echo "$(tv "$TMP/rsigma.time" "Elapsed (wall clock)") $(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$TMP/rsigma.time")" >>"$TMP/rstream.runs"
+  done
+  RW=$(cut -d' ' -f1 "$TMP/rstream.runs" | median)
+  RC=$(cut -d' ' -f2 "$TMP/rstream.runs" | median)
+  echo "rsigma 0.23 (--logsource-routing, 1 process incl. rule load): $RW wall, $RC s CPU (runs: $(cut -d' ' -f2 "$TMP/rstream.runs" | tr '\n' ' ')), $(grep -c . "$TMP/rsigma.out") output lines, peak RSS $(rss "$TMP/rsigma.time") MiB"
   awk -v v="$VC" -v r="$RC" -v n="$EVENTS" 'BEGIN {
     if (v > 0 && r > 0) printf "events per CPU second: vigil %.0f, rsigma %.0f (vigil/rsigma = %.2f, target >= 2)\n", n / v, n / r, r / v }'
   # Match sets per rule id: how many events each side flags per rule.

@@ -917,3 +917,50 @@ async fn threat_register_and_coverage_pages() {
     assert_eq!(layer, api);
     app.stop().await;
 }
+
+/// The alert page lists the alerts that share an entity with it (the same
+/// index and query as `GET /api/v1/alerts/{id}/related`) apart from those
+/// of the same rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_page_links_alerts_by_shared_entity() {
+    let app = TestApp::start().await;
+    let now = app.clock.now();
+    let (viewer, _) = sign_in(&app, Role::Viewer).await;
+    let on = |n: usize, rule: &str, host: &str| {
+        let mut a = alert(
+            n,
+            rule,
+            "attack.t1059",
+            now.add_micros(-(n as i64) * 1_000_000),
+        );
+        a.entities.host = Some(host.into());
+        a.title = format!("{rule} on {host}");
+        a
+    };
+    let alerts = vec![
+        on(1, "r-ps", "ws-7"),
+        on(2, "r-lsass", "ws-7"),
+        on(3, "r-other", "ws-8"),
+    ];
+    app.store
+        .commit_detections(&DetectionCommit {
+            consumer: "test",
+            upto_seq: 0,
+            alerts: &alerts,
+            effects: &[],
+            states: &[],
+            at: now,
+        })
+        .await
+        .unwrap();
+    let t = html(&app, &viewer, &format!("/alerts/{}", alerts[0].id)).await;
+    let linked = &t[t.find("id=\"linked-alerts\"").expect("linked section")..];
+    let linked = &linked[..linked.find("</section>").unwrap()];
+    assert!(
+        linked.contains(&format!("/alerts/{}", alerts[1].id)) && linked.contains("r-lsass on ws-7"),
+        "{linked}"
+    );
+    assert!(linked.contains("shares host ws-7"), "{linked}");
+    assert!(!linked.contains("ws-8"), "{linked}");
+    app.stop().await;
+}

@@ -388,6 +388,17 @@ pub(crate) async fn alert(
         Some(iid) => state.store.get_incident(p.tenant, &iid).await?,
         None => None,
     };
+    // Alerts sharing an entity (host, user, address, process, hash, domain)
+    // through the same index and query as `GET /api/v1/alerts/{id}/related`;
+    // the index follows the change feed, so bring it up to date first.
+    if let Err(e) = state.store.catch_up_alert_entities(state.clock.now()).await {
+        tracing::warn!(error = %e, "alert entity index");
+    }
+    let linked = state
+        .store
+        .related_alerts(p.tenant, alert_id, 10)
+        .await?
+        .unwrap_or_default();
     let pretty = |v: &Json| serde_json::to_string_pretty(v).unwrap_or_default();
     // Sigma puts the fields it matched under `matched`; other detectors
     // keep their own shape, shown whole.
@@ -420,6 +431,13 @@ pub(crate) async fn alert(
             "raw": a.event.get("event.original").or_else(|| a.event.get("event").and_then(|e| e.get("original"))).and_then(Json::as_str),
             "triage": triage.as_ref().map(|t| json!({"state": t.state, "reason": t.reason, "assignee": t.assignee, "updated": when(t.updated_at), "by": name_of(&names, &t.updated_by)})),
             "incident": incident.as_ref().map(|i| json!({"number": i.number, "title": i.title, "status": i.status})),
+            "linked": linked.iter().map(|r| json!({
+                "id": r.alert.id.to_string(),
+                "title": r.alert.title,
+                "severity": r.alert.severity.as_str(),
+                "created": when(r.alert.created_at),
+                "shared": r.shared.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
             "related": related.iter().filter(|r| r.alert.id != a.id).take(10).map(|r| alert_row(&r.alert, &r.state, r.incident_id.as_deref(), r.hits)).collect::<Vec<_>>(),
             "notice": q.get("notice"),
         }),
