@@ -83,6 +83,7 @@ mod gate;
 pub mod linux;
 mod mapping;
 mod modifiers;
+mod par;
 mod parse;
 mod rule;
 
@@ -103,7 +104,7 @@ pub use eval::{Evaluator, Scratch, Verdict};
 pub use filter::FilterRule;
 pub use mapping::{LogSourceMapping, MapValue, Mapping, OneOrMany};
 pub use modifiers::Placeholders;
-pub use parse::{Document, MAX_FILE_SIZE, parse_file};
+pub use parse::{Document, MAX_FILE_SIZE, parse_file, parse_files};
 pub use rule::{
     Detection, FieldItem, Level, LogSource, Meta, Modifier, Part, Related, Rule, Selection,
     SigmaString, SigmaValue, Status,

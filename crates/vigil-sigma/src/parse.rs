@@ -30,6 +30,16 @@ pub enum Document {
     Filter(FilterRule),
 }
 
+/// [`parse_file`] for many files at once, on up to eight threads (one per
+/// core); the results are in the order of `sources`.
+pub fn parse_files<P, T>(sources: &[(P, T)]) -> Vec<Vec<Result<Document, Error>>>
+where
+    P: AsRef<str> + Sync,
+    T: AsRef<str> + Sync,
+{
+    crate::par::map(sources, None, |(p, t)| parse_file(p.as_ref(), t.as_ref()))
+}
+
 /// Parses every document of a file. Each document is its own result, so a
 /// bad document does not hide the good ones.
 pub fn parse_file(path: &str, text: &str) -> Vec<Result<Document, Error>> {

@@ -17,7 +17,7 @@ use vigil_model::{Clock as _, FieldRegistry};
 use vigil_server::RuleLoadError;
 use vigil_sigma::{
     CorrelationConfig, CorrelationStats, Document, Level, RuleOverride, RuleSet, SigmaDetector,
-    StatsSink, parse_file,
+    StatsSink, parse_files,
 };
 use vigil_store::{RuleRecord, RuleSource};
 
@@ -271,9 +271,9 @@ fn build(
     }
     let mut docs = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for (i, (p, t)) in sources.iter().enumerate() {
+    for (i, ((p, t), parsed)) in sources.iter().zip(parse_files(&sources)).enumerate() {
         let path: Arc<str> = Arc::from(p.as_str());
-        for d in parse_file(&path, t) {
+        for d in parsed {
             match d {
                 Ok(d) => {
                     let id = doc_meta(&d).id.clone();

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use vigil_model::{Event, FieldId, FieldRegistry, TenantId, Timestamp};
 use vigil_sigma::evtx::event_from_evtx_json;
 use vigil_sigma::linux::enrich_syslog_event;
-use vigil_sigma::{Document, Level, RuleSet, Verdict, parse_file};
+use vigil_sigma::{Document, Level, RuleSet, Verdict, parse_files};
 
 use crate::builtin_rules;
 use crate::cli::{HuntArgs, OutputFormat};
@@ -323,9 +323,9 @@ fn hunt(a: &HuntArgs) -> Result<ExitCode> {
     let mut docs = Vec::new();
     let mut rejected = rule_file_errors.len();
     let mut filtered = 0usize;
-    for (p, t) in &sources {
+    for ((p, _), parsed) in sources.iter().zip(parse_files(&sources)) {
         let path: Arc<str> = Arc::from(p.as_str());
-        for d in parse_file(p, t) {
+        for d in parsed {
             match d {
                 Ok(Document::Rule(r)) if !filters.keeps_rule(&r.meta) => filtered += 1,
                 Ok(d) => docs.push((path.clone(), d)),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use vigil_model::{FieldRegistry, SystemClock, TenantId};
-use vigil_sigma::{Document, Error as SigmaError, Level, Mapping, RuleSet, parse_file};
+use vigil_sigma::{Document, Error as SigmaError, Level, Mapping, RuleSet, parse_files};
 use vigil_store::{RuleRecord, RuleSource, RuleUpdate};
 
 use crate::cli::{OutputFormat, RulesCheckArgs, RulesCommand, RulesListArgs, RulesToggleArgs};
@@ -177,9 +177,9 @@ fn check(a: &RulesCheckArgs) -> Result<ExitCode> {
     let registry = FieldRegistry::new();
     let mut docs = Vec::new();
     let mut errors: Vec<SigmaError> = Vec::new();
-    for (p, t) in &sources {
+    for ((p, _), parsed) in sources.iter().zip(parse_files(&sources)) {
         let path: std::sync::Arc<str> = std::sync::Arc::from(p.as_str());
-        for d in parse_file(p, t) {
+        for d in parsed {
             match d {
                 Ok(d) => docs.push((path.clone(), d)),
                 Err(e) => errors.push(e),
