@@ -14,6 +14,7 @@ import time
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -70,11 +71,27 @@ def check(cond, what):
         sys.exit(1)
 
 
+def gone(old):
+    """A wait condition: `old` no longer belongs to the page. Chromium may
+    answer a node detached mid-navigation with "Node with given id does not
+    belong to the document" instead of a stale-element error; both mean
+    the old page is gone."""
+
+    def check(_driver):
+        try:
+            old.is_enabled()
+            return False
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+
+    return check
+
+
 def go(el):
     """Clicks something that loads a new page and waits until it has."""
     old = d.find_element(By.TAG_NAME, "html")
     el.click()
-    WebDriverWait(d, 30).until(EC.staleness_of(old))
+    WebDriverWait(d, 30).until(gone(old))
     WebDriverWait(d, 30).until(EC.presence_of_element_located((By.TAG_NAME, "main")))
 
 
