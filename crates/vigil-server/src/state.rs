@@ -177,6 +177,8 @@ pub(crate) struct Internals {
     pub(crate) logins: crate::console::LoginLimiter,
     /// The dashboard's alerts per complete hour.
     pub(crate) alert_hours: crate::console::hours::AlertHours,
+    /// The threat register's ATT&CK knowledge per tenant.
+    pub(crate) attack_cache: crate::threats::AttackCache,
     /// The Sigma options of the live detector (field mappings), for rule
     /// tests.
     pub(crate) sigma: Arc<vigil_sigma::Config>,
@@ -224,6 +226,7 @@ impl AppState {
                 templates: crate::console::templates(),
                 logins: crate::console::LoginLimiter::default(),
                 alert_hours: crate::console::hours::AlertHours::default(),
+                attack_cache: crate::threats::AttackCache::default(),
                 sigma: Arc::new(vigil_sigma::Config::default()),
                 rule_errors: crate::RuleLoadErrors::default(),
             }),

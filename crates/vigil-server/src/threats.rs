@@ -5,7 +5,8 @@
 //! `vigil-threats` engine; store galaxy imports, scenarios and score
 //! history.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use vigil_intel::attack::{AttackKnowledge, technique_from_tag};
 use vigil_model::{Principal, TenantId, Timestamp};
@@ -53,8 +54,9 @@ pub struct RegisterData {
     pub has_profile: bool,
     /// Countries and regions (built-in plus the `country` galaxy).
     pub geo: Geo,
-    /// ATT&CK and the imported STIX intel.
-    pub attack: AttackKnowledge,
+    /// ATT&CK and the imported STIX intel (shared with the server's
+    /// [`AttackCache`] while the stored objects are unchanged).
+    pub attack: Arc<AttackKnowledge>,
     /// ATT&CK major version.
     pub attack_version: String,
     /// Merged actors.
@@ -213,28 +215,43 @@ async fn clusters(store: &Store, tenant: TenantId) -> Result<Vec<Cluster>> {
         .collect())
 }
 
-/// Reads every input of the register.
-pub async fn load(
+/// What the server keeps of the stored STIX objects per tenant: the
+/// ATT&CK knowledge built from them (the register's costliest input —
+/// every object read, parsed and linked) and its version, with the
+/// fingerprint of the objects it was built from.
+#[derive(Default)]
+pub struct AttackCache {
+    cells: Mutex<HashMap<TenantId, CachedAttack>>,
+}
+
+/// A cached build: the objects' fingerprint, the knowledge, the version.
+type CachedAttack = ((i64, i64, i64), Arc<AttackKnowledge>, String);
+
+impl std::fmt::Debug for AttackCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttackCache").finish_non_exhaustive()
+    }
+}
+
+/// The ATT&CK knowledge of the stored STIX objects and its major version;
+/// from `cache` when the objects have not changed since it was built.
+async fn attack_knowledge(
     store: &Store,
     tenant: TenantId,
-    rules: Vec<RuleInfo>,
-    now: Timestamp,
-) -> Result<RegisterData> {
-    let clusters = clusters(store, tenant).await?;
-    let mut geo = Geo::builtin();
-    geo.extend_from_galaxy(
-        &clusters
-            .iter()
-            .filter(|c| c.galaxy == "country")
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
-    let stored = store.get_threat_profile(tenant).await?;
-    let has_profile = stored.is_some();
-    let profile = match stored {
-        Some(p) => serde_json::from_value::<Profile>(p.body)
-            .map_err(|e| IntelError::Invalid(format!("stored profile: {e}")))?,
-        None => Profile::default(),
+    cache: Option<&AttackCache>,
+) -> Result<(Arc<AttackKnowledge>, String)> {
+    let fingerprint = match cache {
+        Some(c) => {
+            let fp = store.stix_fingerprint(tenant, KINDS).await?;
+            let cells = c.cells.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((f, attack, version)) = cells.get(&tenant)
+                && *f == fp
+            {
+                return Ok((attack.clone(), version.clone()));
+            }
+            Some(fp)
+        }
+        None => None,
     };
     let objects = store.latest_stix_objects_of_kinds(tenant, KINDS).await?;
     let attack_version = objects
@@ -257,6 +274,40 @@ pub async fn load(
             .load(&bytes, "store")
             .map_err(|e| IntelError::Invalid(e.to_string()))?;
     }
+    let attack = Arc::new(attack);
+    if let (Some(c), Some(fp)) = (cache, fingerprint) {
+        let mut cells = c.cells.lock().unwrap_or_else(|e| e.into_inner());
+        cells.insert(tenant, (fp, attack.clone(), attack_version.clone()));
+    }
+    Ok((attack, attack_version))
+}
+
+/// Reads every input of the register; the ATT&CK knowledge from `cache`
+/// when given and still current.
+pub async fn load(
+    store: &Store,
+    tenant: TenantId,
+    rules: Vec<RuleInfo>,
+    now: Timestamp,
+    cache: Option<&AttackCache>,
+) -> Result<RegisterData> {
+    let clusters = clusters(store, tenant).await?;
+    let mut geo = Geo::builtin();
+    geo.extend_from_galaxy(
+        &clusters
+            .iter()
+            .filter(|c| c.galaxy == "country")
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let stored = store.get_threat_profile(tenant).await?;
+    let has_profile = stored.is_some();
+    let profile = match stored {
+        Some(p) => serde_json::from_value::<Profile>(p.body)
+            .map_err(|e| IntelError::Invalid(format!("stored profile: {e}")))?,
+        None => Profile::default(),
+    };
+    let (attack, attack_version) = attack_knowledge(store, tenant, cache).await?;
     let actors = actors::build(attack.graph(), &clusters);
     let today = dates::day_of_micros(now.as_micros());
     let window = i64::from(profile.activity_window_days);

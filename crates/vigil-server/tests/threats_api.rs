@@ -174,5 +174,34 @@ async fn register_routes_on_the_fixture() {
         .json();
     assert_eq!(l["versions"]["layer"], "4.5");
     assert_eq!(l["techniques"].as_array().unwrap().len(), 5);
+
+    // The server keeps the ATT&CK knowledge while the stored objects stay
+    // the same, and rebuilds it once one is added.
+    let cache = vigil_server::threats::AttackCache::default();
+    let load = || {
+        vigil_server::threats::load(&app.store, TenantId::DEFAULT, Vec::new(), now, Some(&cache))
+    };
+    let a = load().await.unwrap();
+    let b = load().await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&a.attack, &b.attack));
+    assert!(a.attack.get("T9999").is_none());
+    let extra = br#"{"type":"bundle","id":"bundle--6f0d6d34-0b8f-4c3e-9a3e-0d6c7e2b9f01","objects":[
+      {"type":"attack-pattern","spec_version":"2.1","id":"attack-pattern--3c4d6e2a-8d7b-4a57-9f0e-2b1c0d9e8f71",
+       "created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"Test technique",
+       "external_references":[{"source_name":"mitre-attack","external_id":"T9999","url":"https://attack.mitre.org/techniques/T9999"}],
+       "kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":"execution"}]}]}"#;
+    vigil_server::attack::import_attack(&app.store, TenantId::DEFAULT, extra, "attack:extra", now)
+        .await
+        .unwrap();
+    let c = load().await.unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&a.attack, &c.attack));
+    assert!(c.attack.get("T9999").is_some());
+    let d = vigil_server::threats::load(&app.store, TenantId::DEFAULT, Vec::new(), now, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.attack.get("T9999").map(|t| t.name.clone()),
+        c.attack.get("T9999").map(|t| t.name.clone())
+    );
     app.stop().await;
 }

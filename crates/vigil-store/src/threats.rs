@@ -282,6 +282,38 @@ impl Store {
         })
     }
 
+    /// A fingerprint of the stored STIX objects whose type is one of
+    /// `kinds`: how many versions there are, the latest `modified` and the
+    /// latest time one was added. Storing or removing a version of such an
+    /// object changes it; readers keep what they built from those objects
+    /// while it stays the same.
+    pub async fn stix_fingerprint(
+        &self,
+        tenant: TenantId,
+        kinds: &[&str],
+    ) -> Result<(i64, i64, i64)> {
+        const OP: &str = "stix_fingerprint";
+        const T: &str = "intel_objects";
+        if kinds.is_empty() {
+            return Ok((0, 0, 0));
+        }
+        dispatch!(self, |pool, DB| {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT COUNT(*) AS n, COALESCE(MAX(modified), 0) AS m, \
+                 COALESCE(MAX(added_at), 0) AS a FROM intel_objects WHERE tenant = ",
+            );
+            qb.push_bind(tenant.to_string());
+            qb.push(" AND kind IN (");
+            let mut sep = qb.separated(", ");
+            for k in kinds {
+                sep.push_bind(*k);
+            }
+            qb.push(")");
+            let r = qb.build().fetch_one(pool).await.map_err(db(OP))?;
+            Ok((r.int(T, "n")?, r.int(T, "m")?, r.int(T, "a")?))
+        })
+    }
+
     /// The latest version of every stored STIX object whose type is one of
     /// `kinds`.
     pub async fn latest_stix_objects_of_kinds(

@@ -513,7 +513,13 @@ pub(crate) async fn data(state: &AppState, p: &Principal) -> Result<RegisterData
     Ok(state
         .timed(
             "threats_load",
-            glue::load(&state.store, p.tenant, rules, state.clock.now()),
+            glue::load(
+                &state.store,
+                p.tenant,
+                rules,
+                state.clock.now(),
+                Some(&state.inner.attack_cache),
+            ),
         )
         .await?)
 }

@@ -104,6 +104,28 @@ pub async fn threats_profile_scenarios_and_history(s: Store) {
         .expect("latest");
     assert_eq!(objs.len(), 1);
     assert_eq!(objs[0]["name"], "new");
+    // The fingerprint readers cache by: versions, latest modified, latest added.
+    let fp = s
+        .stix_fingerprint(d, &["intrusion-set", "malware"])
+        .await
+        .expect("fingerprint");
+    assert!(fp.0 >= 2 && fp.1 > 0 && fp.2 > 0, "{fp:?}");
+    assert_eq!(
+        s.stix_fingerprint(d, &["x-mitre-tactic"])
+            .await
+            .expect("none"),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        s.stix_fingerprint(OTHER, &["intrusion-set"])
+            .await
+            .expect("other"),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        s.stix_fingerprint(d, &[]).await.expect("no kinds"),
+        (0, 0, 0)
+    );
 
     // Scenarios and the review cycle
     let sc = NewScenario {

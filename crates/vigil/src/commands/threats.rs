@@ -266,7 +266,7 @@ pub fn rule_statuses(dirs: &[PathBuf]) -> BTreeMap<String, String> {
 async fn load(cfg: &Config, extra: &[PathBuf]) -> Result<(Store, RegisterData)> {
     let store = context::open_store(cfg).await?;
     let rules = rule_inputs(cfg, &store, extra).await?;
-    let data = glue::load(&store, TenantId::DEFAULT, rules, now()?).await?;
+    let data = glue::load(&store, TenantId::DEFAULT, rules, now()?, None).await?;
     Ok((store, data))
 }
 
