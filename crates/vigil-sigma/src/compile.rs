@@ -774,15 +774,33 @@ impl Builder<'_> {
 }
 
 /// One automaton per slot, in slot order; built on up to eight threads,
-/// the slots with the most patterns first.
+/// the slots with the most patterns first. Slots with the same patterns
+/// in the same order and the same case handling — a field and its
+/// mapped aliases (`CommandLine`, `process.command_line`), which receive
+/// every pattern together — share one automaton (an `AhoCorasick` clone
+/// is a reference count), so each distinct set is built once.
 fn build_automata(slots: &[Slot]) -> Vec<Result<AhoCorasick, aho_corasick::BuildError>> {
-    let mut order: Vec<usize> = (0..slots.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(slots[i].patterns.len()));
-    crate::par::map(slots, Some(&order), |s| {
+    let mut first: HashMap<(bool, &[Vec<u8>]), usize> = HashMap::new();
+    let mut unique: Vec<&Slot> = Vec::new();
+    let of_slot: Vec<usize> = slots
+        .iter()
+        .map(|s| {
+            *first
+                .entry((s.cased, s.patterns.as_slice()))
+                .or_insert_with(|| {
+                    unique.push(s);
+                    unique.len() - 1
+                })
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..unique.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(unique[i].patterns.len()));
+    let built = crate::par::map(&unique, Some(&order), |s| {
         AhoCorasick::builder()
             .ascii_case_insensitive(!s.cased)
             .build(&s.patterns)
-    })
+    });
+    of_slot.into_iter().map(|u| built[u].clone()).collect()
 }
 
 fn cond(c: &Condition, names: &[&str], base: u32) -> Result<CCond, Problem> {
