@@ -3,8 +3,8 @@
 # queue, the dashboard and an incident page with 100,000 alerts and 1,000
 # incidents stored (target: under 50 ms each).
 #
-#   bench/console.sh                         # 100,000 alerts, 1,000 incidents
-#   ALERTS=200000 INCIDENTS=2000 bench/console.sh
+#   bench/console.sh                         # 100,000 alerts, 1,000 incidents, 100,000 indicators
+#   ALERTS=200000 INCIDENTS=2000 INDICATORS=500000 bench/console.sh
 #
 # Seeds a temporary SQLite data directory (crates/vigil-store/examples/
 # console_seed.rs), starts the release `vigil serve`, signs in with curl and
@@ -23,6 +23,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/vigil-target}
 ALERTS=${ALERTS:-100000}
 INCIDENTS=${INCIDENTS:-1000}
+INDICATORS=${INDICATORS:-100000}
 RUNS=${RUNS:-30}
 PORT=${PORT:-18490}
 PW="bench password 1234"
@@ -33,7 +34,8 @@ DATA=$(mktemp -d)
 SERVER=
 cleanup() { if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; fi; wait 2>/dev/null || true; rm -rf "$DATA"; }
 trap cleanup EXIT
-"$CARGO_TARGET_DIR/release/examples/console_seed" "$DATA/data" "$ALERTS" "$INCIDENTS" "$PW"
+"$CARGO_TARGET_DIR/release/examples/console_seed" "$DATA/data" "$ALERTS" "$INCIDENTS" "$PW" "$INDICATORS" | tee "$DATA/seed.log"
+ALERT=$(sed -n 's/^alert: //p' "$DATA/seed.log")
 VIGIL_LOG=warn "$CARGO_TARGET_DIR/release/vigil" --data-dir "$DATA/data" serve --listen "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
@@ -58,7 +60,7 @@ measure() { # measure NAME PATH
       printf "%-34s median %6.1f ms  p95 %6.1f ms  (first byte; whole answer median %.1f ms)\n", name, ttfb[m], ttfb[p], total[m]
     }'
 }
-echo "== $ALERTS alerts, $INCIDENTS incidents, $RUNS requests per page"
+echo "== $ALERTS alerts, $INCIDENTS incidents, $INDICATORS indicators, $RUNS requests per page"
 measure "dashboard /"                       "/"
 measure "alert queue (open, newest)"        "/alerts"
 measure "alert queue (all, severity sort)"  "/alerts?status=all&sort=severity"
@@ -66,3 +68,12 @@ measure "alert queue (high, text filter)"   "/alerts?status=all&severity=high&q=
 measure "alert queue (rule, oldest)"        "/alerts?status=all&rule=bench-rule-7&sort=oldest"
 measure "incident page INC-$INC"            "/incidents/$INC"
 measure "incidents list"                    "/incidents"
+measure "alert page"                        "/alerts/$ALERT"
+measure "indicator search (feed, active)"   "/intel?feed=bench-feed-3&state=active"
+measure "indicator search (value prefix)"   "/intel?q=10.1.&match=prefix"
+measure "intel feeds (counts per feed)"     "/intel/feeds"
+measure "rules"                             "/rules"
+measure "vulnerabilities"                   "/vulns"
+measure "threat register"                   "/threats"
+measure "ATT&CK coverage"                   "/coverage"
+measure "settings"                          "/settings"

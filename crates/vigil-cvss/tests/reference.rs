@@ -11,19 +11,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use vigil_cvss::{Score, Scores, Vector};
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(d) => Some(PathBuf::from(d).join("cvss")),
-        None => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
 
 /// `"9.8"`, `"5"`, `"-0.0"`, `"None"` → tenths.
 fn expected(s: &str) -> Option<i64> {
@@ -59,7 +48,9 @@ fn ours(v: &Vector) -> Vec<Option<i64>> {
 
 #[test]
 fn red_hat_reference_vectors_score_exactly() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = vigil_testkit::testdata_dir("cvss") else {
+        return;
+    };
     let mut files = Vec::new();
     let mut dirs = vec![dir.clone()];
     while let Some(d) = dirs.pop() {

@@ -6,19 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-
 use vigil_cvss::{Score, Vector};
-
-fn data_dir() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
+use vigil_testkit::testdata as data_dir;
 
 /// A vector whose effective metrics are the first highest-severity vector
 /// of the MacroVector `mv` (the calculator's MAX_COMPOSED), written with

@@ -7,20 +7,7 @@ use std::path::{Path, PathBuf};
 
 use vigil_ingest::{Batch, InputFormat, ParseOptions, UNPARSED_TAG, parse_lines};
 use vigil_model::{Event, FieldId, FieldRegistry, TenantId, Timestamp, Value};
-
-fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "VIGIL_TESTDATA must be set in CI"
-            );
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
+use vigil_testkit::testdata;
 
 /// Received 2026-11-27T00:00:00Z (resolves the year of RFC 3164 dates).
 fn opts() -> ParseOptions {

@@ -130,8 +130,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
 
 #[test]
 fn same_verdicts_as_stix2patterns() {
-    let Ok(py) = std::env::var("VIGIL_PYTHON") else {
-        println!("skipped: VIGIL_PYTHON not set");
+    let Some(py) = vigil_testkit::python("stix2-patterns") else {
         return;
     };
     let mut pats: Vec<String> = corpus().into_iter().map(|(_, p)| p).collect();

@@ -54,8 +54,9 @@ const ANALYSTS: &[Role] = &[Role::Admin, Role::Analyst];
 const ANY_ROLE: &[Role] = &Role::ALL;
 /// Readers plus machines that fetch blocklists and exports.
 const FEED_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
-/// TAXII readers: the reading roles and `feed` (TAXII clients, fetchers).
-const TAXII_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Viewer, Role::Feed];
+/// TAXII readers: the reading roles and `feed` (TAXII clients, fetchers) —
+/// the same roles as [`FEED_READERS`].
+const TAXII_READERS: &[Role] = FEED_READERS;
 
 const fn public(method: Method, path: &'static str) -> RouteRule {
     RouteRule {

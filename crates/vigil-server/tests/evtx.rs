@@ -6,30 +6,16 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{Reply, TestApp};
 use vigil_model::Role;
 use vigil_server::ServerConfig;
+use vigil_testkit::testdata;
 
 const SYSMON: &str = "evtx/EVTX-ATTACK-SAMPLES/Execution/exec_persist_rundll32_mshta_scheduledtask_sysmon_1_3_11.evtx";
 const SECURITY: &str =
     "evtx/EVTX-ATTACK-SAMPLES/Credential Access/CA_hashdump_4663_4656_lsass_access.evtx";
-
-fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("VIGIL_TESTDATA must be set in CI")
-        }
-        None => {
-            eprintln!("VIGIL_TESTDATA unset: skipping the EVTX upload tests");
-            None
-        }
-    }
-}
 
 /// Records the evtx crate reads from `data` (the reference count).
 fn evtx_records(data: &[u8]) -> usize {

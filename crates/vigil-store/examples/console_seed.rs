@@ -1,14 +1,43 @@
 //! Seeds a data directory for the console benchmark (`bench/console.sh`):
 //! ALERTS alerts over the last 24 hours (5 severities, 50 rules, a tenth of
 //! them triaged), INCIDENTS incidents (a third with regulatory flags, each
-//! linked to one alert, with tasks and timeline notes) and an admin user.
+//! linked to one alert, with tasks and timeline notes), INDICATORS
+//! indicators from five feeds (a fifth of them expired) and an admin user.
+//! Prints the id of the middle alert (`alert: …`) for the alert page.
 //!
-//!   cargo run --release -p vigil-store --example console_seed DATA_DIR [ALERTS] [INCIDENTS] [PASSWORD]
+//!   cargo run --release -p vigil-store --example console_seed DATA_DIR [ALERTS] [INCIDENTS] [PASSWORD] [INDICATORS]
 
 use vigil_model::{
     Alert, AlertId, Clock, Entities, Principal, Role, Severity, SystemClock, TenantId, Timestamp,
 };
-use vigil_store::{DetectionCommit, NewIncident, Store};
+use vigil_store::{DetectionCommit, IndicatorRecord, NewIncident, Store};
+
+fn indicator(n: usize, now: Timestamp) -> IndicatorRecord {
+    let feed = format!("bench-feed-{}", n % 5);
+    IndicatorRecord {
+        kind: "ipv4".into(),
+        value: format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255),
+        confidence: 50 + (n % 50) as u8,
+        tlp: Some("TLP:AMBER".into()),
+        valid_from: None,
+        valid_until: Some(
+            now.add_micros(if n.is_multiple_of(5) { -1 } else { 1 } * 86_400_000_000),
+        ),
+        labels: vec!["bench".into()],
+        techniques: vec![],
+        related: vec![],
+        markings: vec![],
+        kill_chain: serde_json::json!([]),
+        provenance: serde_json::json!([{"feed": feed, "object_id": format!("indicator--{n}")}]),
+        first_seen: None,
+        last_seen: None,
+        feed_sightings: 0,
+        sightings: 0,
+        last_sighting: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
 
 fn alert(n: usize, now: Timestamp) -> Alert {
     let created = now.add_micros(-((n as i64) * 86_000_000_000 / 100_000) - 1_000_000);
@@ -49,6 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let incidents: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1_000);
     let password = args.next().unwrap_or_else(|| "bench password 1234".into());
+    let indicators: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
     std::fs::create_dir_all(&dir)?;
     let store = Store::open_sqlite(&dir.join("vigil.db")).await?;
     let mut m = Vec::new();
@@ -94,6 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
     }
     println!("alerts: {n} in {:.1} s", t0.elapsed().as_secs_f64());
+    if let Some(a) = all.get(n / 2) {
+        println!("alert: {}", a.id);
+    }
     let t0 = std::time::Instant::now();
     for i in 0..incidents {
         let inc = store
@@ -134,6 +167,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "incidents: {incidents} in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+    let t0 = std::time::Instant::now();
+    let inds: Vec<IndicatorRecord> = (0..indicators).map(|i| indicator(i, now)).collect();
+    for chunk in inds.chunks(5000) {
+        store
+            .upsert_indicators(TenantId::DEFAULT, chunk, now)
+            .await?;
+    }
+    println!(
+        "indicators: {indicators} in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
     if store.find_user("bench").await?.is_none() {

@@ -24,12 +24,20 @@ use crate::row::RowExt;
 
 /// The intel block's migrations (block 4). The binary lists them in its
 /// migration set.
-pub const INTEL_MIGRATIONS: &[Migration] = &[Migration {
-    version: version(BLOCK_INTEL, 1),
-    name: "intel",
-    sqlite: include_str!("../migrations/sqlite/40001_intel.sql"),
-    postgres: include_str!("../migrations/postgres/40001_intel.sql"),
-}];
+pub const INTEL_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: version(BLOCK_INTEL, 1),
+        name: "intel",
+        sqlite: include_str!("../migrations/sqlite/40001_intel.sql"),
+        postgres: include_str!("../migrations/postgres/40001_intel.sql"),
+    },
+    Migration {
+        version: version(BLOCK_INTEL, 30),
+        name: "indicator_feeds",
+        sqlite: include_str!("../migrations/sqlite/40030_indicator_feeds.sql"),
+        postgres: include_str!("../migrations/postgres/40030_indicator_feeds.sql"),
+    },
+];
 
 /// One stored indicator. On upsert, the store-maintained fields
 /// (`sightings`, `last_sighting`, `created_at`, `updated_at`) are ignored.
@@ -195,6 +203,26 @@ fn ts(t: Option<Timestamp>) -> Option<i64> {
     t.map(Timestamp::as_micros)
 }
 
+/// The distinct feed names of a provenance list (`[{"feed": …}, …]`); an
+/// entry without a name counts as `""`.
+fn feeds_of(provenance: &serde_json::Value) -> Vec<&str> {
+    let mut feeds: Vec<&str> = provenance
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    p.get("feed")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    feeds.sort_unstable();
+    feeds.dedup();
+    feeds
+}
+
 impl Store {
     /// Inserts or updates indicators by (type, value) in one transaction;
     /// rows whose content is unchanged are not written. Added and updated
@@ -284,6 +312,34 @@ impl Store {
                         continue;
                     }
                 };
+                // The indicator's feeds (migration 40030): replaced whole
+                // when the row changed, as its provenance or expiry may have.
+                if existed {
+                    sqlx::query(
+                        "DELETE FROM intel_indicator_feeds \
+                         WHERE tenant = $1 AND kind = $2 AND value = $3",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(&i.kind)
+                    .bind(&i.value)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(db(OP))?;
+                }
+                for feed in feeds_of(&i.provenance) {
+                    sqlx::query(
+                        "INSERT INTO intel_indicator_feeds (tenant, feed, kind, value, valid_until) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(tenant.to_string())
+                    .bind(feed)
+                    .bind(&i.kind)
+                    .bind(&i.value)
+                    .bind(ts(i.valid_until))
+                    .execute(tx.conn())
+                    .await
+                    .map_err(db(OP))?;
+                }
                 payloads.push((
                     format!("{}:{}", i.kind, i.value),
                     op,

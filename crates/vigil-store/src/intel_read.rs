@@ -188,16 +188,12 @@ impl Store {
             ));
         }
         if q.feed.is_some() {
-            let f = next();
-            sql.push_str(&match self.engine() {
-                crate::Engine::Sqlite => format!(
-                    " AND EXISTS (SELECT 1 FROM json_each(intel_indicators.provenance) AS p \
-                     WHERE json_extract(p.value, '$.feed') = ${f})"
-                ),
-                crate::Engine::Postgres => format!(
-                    " AND provenance @> jsonb_build_array(jsonb_build_object('feed', CAST(${f} AS TEXT)))"
-                ),
-            });
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM intel_indicator_feeds AS f WHERE f.tenant = \
+                 intel_indicators.tenant AND f.feed = ${} AND f.kind = intel_indicators.kind \
+                 AND f.value = intel_indicators.value)",
+                next()
+            ));
         }
         if q.after.is_some() {
             let (a, b) = (next(), next());
@@ -245,33 +241,21 @@ impl Store {
     }
 
     /// Per feed: how many stored indicators it asserts, and how many of
-    /// those are past `valid_until` at `now`, by feed name. Reads the
-    /// tenant's indicators once (one aggregate, no rows returned per
-    /// indicator).
+    /// those are past `valid_until` at `now`, by feed name. Counted from
+    /// the feed index of migration 40030 (no indicator row or provenance
+    /// is read).
     pub async fn indicator_feed_counts(
         &self,
         tenant: TenantId,
         now: Timestamp,
     ) -> Result<Vec<(String, i64, i64)>> {
         const OP: &str = "indicator_feed_counts";
-        const T: &str = "intel_indicators";
-        let (from, feed) = match self.engine() {
-            crate::Engine::Sqlite => (
-                "intel_indicators AS i, json_each(i.provenance) AS p",
-                "json_extract(p.value, '$.feed')",
-            ),
-            crate::Engine::Postgres => (
-                "intel_indicators AS i, jsonb_array_elements(i.provenance) AS p",
-                "p ->> 'feed'",
-            ),
-        };
-        let sql = format!(
-            "SELECT feed, COUNT(*) AS n, SUM(gone) AS expired FROM (SELECT DISTINCT i.kind, i.value, \
-             COALESCE({feed}, '') AS feed, CASE WHEN i.valid_until IS NOT NULL AND i.valid_until <= $2 \
-             THEN 1 ELSE 0 END AS gone FROM {from} WHERE i.tenant = $1) AS f GROUP BY feed ORDER BY feed"
-        );
+        const T: &str = "intel_indicator_feeds";
+        let sql = "SELECT feed, COUNT(*) AS n, SUM(CASE WHEN valid_until IS NOT NULL AND \
+                   valid_until <= $2 THEN 1 ELSE 0 END) AS expired FROM intel_indicator_feeds \
+                   WHERE tenant = $1 GROUP BY feed ORDER BY feed";
         dispatch!(self, |pool, DB| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            let rows = sqlx::query(sql)
                 .bind(tenant.to_string())
                 .bind(now.as_micros())
                 .fetch_all(pool)

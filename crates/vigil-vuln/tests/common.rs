@@ -5,18 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub use vigil_testkit::testdata;
 use vigil_vuln::osv::{OsvRecord, parse_json, parse_yaml};
-
-/// `$VIGIL_TESTDATA`, or `None` after printing the skip message.
-pub fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(p) if !p.is_empty() => Some(PathBuf::from(p)),
-        _ => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
 
 /// Every file under `dir`, sorted.
 pub fn walk(dir: &Path) -> Vec<PathBuf> {

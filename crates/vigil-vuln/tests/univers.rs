@@ -272,8 +272,7 @@ fn dpkg_cases(c: &mut Cases) {
 
 #[test]
 fn univers_agrees_or_differences_are_named() {
-    let Some(python) = std::env::var_os("VIGIL_PYTHON").filter(|p| !p.is_empty()) else {
-        println!("skipped: VIGIL_PYTHON not set (a python with univers, see .ci/requirements.txt)");
+    let Some(python) = vigil_testkit::python("univers, see .ci/requirements.txt") else {
         return;
     };
     let mut c = Cases {

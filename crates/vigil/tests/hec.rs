@@ -17,20 +17,6 @@ use common::{Server, client, vigil};
 use vigil_ingest::ParseOptions;
 use vigil_model::{FieldId, TenantId};
 
-/// The Python of the CI virtualenv, or `None` (skip) outside CI.
-fn python() -> Option<String> {
-    match std::env::var("VIGIL_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("VIGIL_PYTHON must be set in CI (.ci/run sets it to the venv's python)")
-        }
-        _ => {
-            eprintln!("VIGIL_PYTHON unset: skipping the splunk-handler test");
-            None
-        }
-    }
-}
-
 const SCRIPT: &str = r#"
 import logging, sys
 from splunk_handler import SplunkHandler
@@ -88,7 +74,9 @@ async fn stored(dir: &Path) -> Vec<vigil_store::StoredEvent> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn splunk_handler_delivers_with_a_token_and_is_refused_without() {
-    let Some(py) = python() else { return };
+    let Some(py) = vigil_testkit::python("the splunk-handler test") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let (code, token, err) = vigil(
         dir.path(),

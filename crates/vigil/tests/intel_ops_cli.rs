@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -336,11 +336,7 @@ async fn serve_counts_sightings_and_serves_blocklists_to_feed_tokens() {
 }
 
 fn testdata(sub: &str) -> Option<String> {
-    let Some(data) = std::env::var_os("VIGIL_TESTDATA") else {
-        eprintln!("skipped: VIGIL_TESTDATA not set");
-        return None;
-    };
-    Some(PathBuf::from(data).join(sub).display().to_string())
+    vigil_testkit::testdata_dir(sub).map(|p| p.display().to_string())
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use vigil_testkit::testdata;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil");
 
@@ -27,16 +28,6 @@ fn vigil(dir: &Path, args: &[&str]) -> (i32, String, String) {
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
 }
 
 fn json(s: &str) -> serde_json::Value {

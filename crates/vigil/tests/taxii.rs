@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use common::{Server, client, vigil};
+use vigil_testkit::python;
 
 const TAXII: &str = "application/taxii+json;version=2.1";
 const INBOX: &str = "3f2a4c1e-9b7d-4e5a-8c61-0a7e5b9d2c02";
@@ -36,20 +37,6 @@ fn fixture(p: &str) -> String {
         .join(p)
         .display()
         .to_string()
-}
-
-/// The Python of the CI virtualenv, or `None` (skip) outside CI.
-fn python(what: &str) -> Option<String> {
-    match std::env::var("VIGIL_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("VIGIL_PYTHON must be set in CI (.ci/run sets it to the venv's python)")
-        }
-        _ => {
-            println!("skipped: VIGIL_PYTHON not set ({what})");
-            None
-        }
-    }
 }
 
 fn indicator(n: u32, ip: &str) -> Value {

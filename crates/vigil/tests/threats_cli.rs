@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use vigil_testkit::{python, testdata};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil");
 const NOW: &str = "2026-11-27T12:00:00Z";
@@ -57,32 +58,6 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 fn json(dir: &Path, args: &[&str]) -> Value {
     let out = ok(dir, args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
-}
-
-fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("VIGIL_TESTDATA must be set in CI")
-        }
-        None => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
-
-fn python(what: &str) -> Option<String> {
-    match std::env::var("VIGIL_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("VIGIL_PYTHON must be set in CI (.ci/run sets it to the venv's python)")
-        }
-        _ => {
-            println!("skipped: VIGIL_PYTHON not set ({what})");
-            None
-        }
-    }
 }
 
 fn fixtures() -> PathBuf {

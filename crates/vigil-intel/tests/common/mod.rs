@@ -2,17 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-
-/// `$VIGIL_TESTDATA`, or `None` after printing the skip notice.
-pub fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
+pub use vigil_testkit::testdata;
 
 /// Every file under `dir`, sorted.
 pub fn files(dir: &Path) -> Vec<PathBuf> {

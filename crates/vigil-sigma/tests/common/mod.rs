@@ -5,17 +5,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-
-/// `$VIGIL_TESTDATA`, or `None` after printing the skip notice.
-pub fn testdata() -> Option<PathBuf> {
-    match std::env::var_os("VIGIL_TESTDATA") {
-        Some(p) => Some(PathBuf::from(p)),
-        None => {
-            println!("skipped: VIGIL_TESTDATA not set");
-            None
-        }
-    }
-}
+pub use vigil_testkit::testdata;
 
 /// Every `.yml`/`.yaml` file under `dir`, sorted.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {

@@ -6,8 +6,8 @@
 use serde_json::json;
 use vigil_model::TenantId;
 use vigil_store::{
-    FindingRecord, INTEL_MIGRATIONS, IndicatorQuery, IndicatorRecord, NewAsset, RankedFindingQuery,
-    Store, VULN_MIGRATIONS,
+    FindingRecord, INTEL_MIGRATIONS, IndicatorQuery, IndicatorRecord, Migration, NewAsset,
+    RankedFindingQuery, Store, VULN_MIGRATIONS,
 };
 
 use super::t;
@@ -153,6 +153,81 @@ pub async fn console_indicator_search_and_feed_counts(s: Store) {
             .await
             .expect("other tenant")
             .is_empty()
+    );
+    // An update replaces the indicator's feeds and expiry: evil.example
+    // leaves alpha for gamma and expires at 60; a re-import of the same
+    // rows changes nothing.
+    let moved = ind("domain", "evil.example", &["beta", "gamma"], Some(60));
+    let moved = std::slice::from_ref(&moved);
+    let first = s.upsert_indicators(d, moved, t(20)).await.expect("update");
+    assert_eq!(first.updated, 1);
+    let again = s
+        .upsert_indicators(d, moved, t(30))
+        .await
+        .expect("unchanged");
+    assert_eq!(again.unchanged, 1);
+    assert_eq!(
+        s.indicator_feed_counts(d, t(100)).await.expect("counts"),
+        [
+            ("alpha".to_string(), 1, 1),
+            ("beta".to_string(), 3, 1),
+            ("bulk".to_string(), 25, 0),
+            ("gamma".to_string(), 1, 1),
+        ]
+    );
+    assert_eq!(
+        q(IndicatorQuery {
+            feed: Some("alpha".into()),
+            ..IndicatorQuery::default()
+        })
+        .await,
+        ["old.example"]
+    );
+    assert_eq!(
+        q(IndicatorQuery {
+            feed: Some("gamma".into()),
+            ..IndicatorQuery::default()
+        })
+        .await,
+        ["evil.example"]
+    );
+}
+
+/// Indicators stored before the feed index existed (migration 40030) are
+/// counted once it is applied: the migration fills it from provenance.
+pub async fn indicator_feed_index_filled_from_stored_provenance(s: Store) {
+    let Some(first) = INTEL_MIGRATIONS.first() else {
+        panic!("no intel migrations");
+    };
+    const ROWS: &str = "INSERT INTO intel_indicators (tenant, kind, value, confidence, labels, \
+        techniques, related, markings, kill_chain, provenance, valid_until, created_at, updated_at) \
+        VALUES ('00000000-0000-0000-0000-000000000001', 'domain', 'a.example', 50, '[]', '[]', '[]', '[]', '[]', \
+        '[{\"feed\": \"x\"}, {\"feed\": \"y\"}, {\"feed\": \"x\"}]', 5, 0, 0), \
+        ('00000000-0000-0000-0000-000000000001', 'domain', 'b.example', 50, '[]', '[]', '[]', '[]', '[]', \
+        '[{\"object_id\": \"no-feed\"}]', NULL, 0, 0)";
+    // The old rows, written as an earlier build would have (a test-only
+    // migration between 40001 and 40030).
+    let old = Migration {
+        version: 40_029,
+        name: "test_old_indicators",
+        sqlite: ROWS,
+        postgres: ROWS,
+    };
+    s.migrate(&[*first, old])
+        .await
+        .expect("old schema and rows");
+    let mut all = INTEL_MIGRATIONS.to_vec();
+    all.push(old);
+    s.migrate(&all).await.expect("feed index");
+    assert_eq!(
+        s.indicator_feed_counts(TenantId::DEFAULT, t(10))
+            .await
+            .expect("counts"),
+        [
+            (String::new(), 1, 0),
+            ("x".to_string(), 1, 1),
+            ("y".to_string(), 1, 1),
+        ]
     );
 }
 

@@ -298,7 +298,7 @@ pub async fn store_parsed(
             }
             None => ind.clone(),
         };
-        records.push(to_record(&merged));
+        records.push(vigil_server::intel::record_of(&merged));
     }
     let ind_stats = store.upsert_indicators(tenant, &records, now).await?;
     let obj_records: Vec<StixObjectRecord> = objects.iter().map(object_record).collect();
@@ -499,30 +499,6 @@ fn detect(bytes: &[u8], opts: &ImportOptions) -> Result<InputFormat> {
         Ok(InputFormat::Stix)
     } else {
         Ok(InputFormat::Misp)
-    }
-}
-
-pub(crate) fn to_record(i: &Indicator) -> IndicatorRecord {
-    IndicatorRecord {
-        kind: i.kind.as_str().into(),
-        value: i.value.clone(),
-        confidence: i.confidence,
-        tlp: i.tlp.map(|t| t.as_str().to_string()),
-        valid_from: i.valid_from,
-        valid_until: i.valid_until,
-        labels: i.labels.iter().cloned().collect(),
-        techniques: i.techniques.iter().cloned().collect(),
-        related: i.related.iter().cloned().collect(),
-        markings: i.markings.iter().cloned().collect(),
-        kill_chain: serde_json::to_value(&i.kill_chain).unwrap_or_default(),
-        provenance: serde_json::to_value(&i.provenance).unwrap_or_default(),
-        first_seen: i.first_seen,
-        last_seen: i.last_seen,
-        feed_sightings: i64::try_from(i.sightings).unwrap_or(i64::MAX),
-        sightings: 0,
-        last_sighting: None,
-        created_at: Timestamp::from_micros(0),
-        updated_at: Timestamp::from_micros(0),
     }
 }
 
