@@ -18,6 +18,16 @@
 # 4.3 ms (7.5), queue all/severity 3.7 ms (10.1), queue high + text 23.8 ms
 # (29.7), queue rule/oldest 11.6 ms (15.2), incident page 2.6 ms (5.4),
 # incidents list 4.0 ms (7.6).
+#
+# 2026-11-27 (session 6), same build settings, 100,000 indicators seeded
+# too, load average 1.6 on 2 cores, medians (p95): dashboard 3.8 ms (8.9),
+# queue 2.3–14.9 ms, incident page 2.0 ms (7.5), alert page 4.4 ms (5.3),
+# indicator search by feed 2.4 ms (3.5), by value prefix 16.8 ms (26.7),
+# intel feeds with counts 17.1 ms (27.6; was 0.36 s per 100k indicators
+# before the feed index of migration 40030), rules 1.1, vulns 1.2,
+# settings 1.5, threat register 17.2 ms (21.3) and ATT&CK coverage 20.5 ms
+# (23.4) — both 870 and 845 ms before: they read every indicator and
+# grouped every alert of the window by its tag text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/vigil-target}

@@ -322,17 +322,16 @@ pub async fn load(
     // Indicators naming an actor or its software, and their sightings in
     // the window.
     let links: Vec<actors::IndicatorLink> = store
-        .list_indicators(tenant)
+        .related_indicator_links(tenant)
         .await?
         .into_iter()
-        .filter(|i| !i.related.is_empty())
-        .map(|i| actors::IndicatorLink {
-            sightings: if i.last_sighting.is_some_and(|t| t >= since) {
-                u64::try_from(i.sightings).unwrap_or(0)
+        .map(|(related, sightings, last)| actors::IndicatorLink {
+            sightings: if last.is_some_and(|t| t >= since) {
+                u64::try_from(sightings).unwrap_or(0)
             } else {
                 0
             },
-            related: i.related,
+            related,
         })
         .collect();
     actors::link_indicators(&actors, &links, &mut observations);

@@ -37,6 +37,12 @@ pub const INTEL_MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/40030_indicator_feeds.sql"),
         postgres: include_str!("../migrations/postgres/40030_indicator_feeds.sql"),
     },
+    Migration {
+        version: version(BLOCK_INTEL, 31),
+        name: "indicators_related",
+        sqlite: include_str!("../migrations/sqlite/40031_indicators_related.sql"),
+        postgres: include_str!("../migrations/postgres/40031_indicators_related.sql"),
+    },
 ];
 
 /// One stored indicator. On upsert, the store-maintained fields
@@ -150,7 +156,7 @@ pub(crate) const IND_COLUMNS: &str = "kind, value, confidence, tlp, valid_from, 
      techniques, related, markings, kill_chain, provenance, first_seen, last_seen, \
      feed_sightings, sightings, last_sighting, created_at, updated_at";
 
-fn strings(table: &'static str, col: &str, v: serde_json::Value) -> Result<Vec<String>> {
+pub(crate) fn strings(table: &'static str, col: &str, v: serde_json::Value) -> Result<Vec<String>> {
     serde_json::from_value(v).map_err(|e| corrupt(table, format!("column {col}: {e}")))
 }
 

@@ -5,7 +5,7 @@ use vigil_model::{TenantId, Timestamp};
 
 use crate::Store;
 use crate::error::{Result, db};
-use crate::intel::{IND_COLUMNS, IndicatorRecord, indicator_from_row};
+use crate::intel::{IND_COLUMNS, IndicatorRecord, indicator_from_row, strings};
 use crate::row::RowExt;
 
 /// Which indicators [`Store::query_indicators`] returns.
@@ -237,6 +237,46 @@ impl Store {
             }
             let rows = query.fetch_all(pool).await.map_err(db(OP))?;
             rows.iter().map(indicator_from_row).collect()
+        })
+    }
+
+    /// The indicators that name actors, malware or campaigns (`related`
+    /// not empty), as `(related, sightings, last sighting)`, in no
+    /// particular order: what the threat register links to actors. Found
+    /// through the partial index of migration 40031 (an `ORDER BY` would
+    /// make SQLite walk the primary key instead), without reading the
+    /// others.
+    pub async fn related_indicator_links(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<(Vec<String>, i64, Option<Timestamp>)>> {
+        const OP: &str = "related_indicator_links";
+        const T: &str = "intel_indicators";
+        let sql = match self.engine() {
+            crate::Engine::Sqlite => {
+                "SELECT related, sightings, last_sighting FROM intel_indicators \
+                 WHERE tenant = $1 AND related <> '[]'"
+            }
+            crate::Engine::Postgres => {
+                "SELECT related, sightings, last_sighting FROM intel_indicators \
+                 WHERE tenant = $1 AND related <> '[]'::jsonb"
+            }
+        };
+        dispatch!(self, |pool, DB| {
+            let rows = sqlx::query(sql)
+                .bind(tenant.to_string())
+                .fetch_all(pool)
+                .await
+                .map_err(db(OP))?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        strings(T, "related", r.json(T, "related")?)?,
+                        r.int(T, "sightings")?,
+                        r.opt_ts(T, "last_sighting")?,
+                    ))
+                })
+                .collect()
         })
     }
 

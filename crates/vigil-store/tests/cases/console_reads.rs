@@ -4,10 +4,10 @@
 //! paging, and the per-decision summary.
 
 use serde_json::json;
-use vigil_model::TenantId;
+use vigil_model::{Severity, TenantId};
 use vigil_store::{
-    FindingRecord, INTEL_MIGRATIONS, IndicatorQuery, IndicatorRecord, Migration, NewAsset,
-    RankedFindingQuery, Store, VULN_MIGRATIONS,
+    DetectionCommit, FindingRecord, INTEL_MIGRATIONS, IndicatorQuery, IndicatorRecord, Migration,
+    NewAsset, RankedFindingQuery, Store, VULN_MIGRATIONS,
 };
 
 use super::t;
@@ -228,6 +228,68 @@ pub async fn indicator_feed_index_filled_from_stored_provenance(s: Store) {
             ("x".to_string(), 1, 1),
             ("y".to_string(), 1, 1),
         ]
+    );
+}
+
+/// The threat register's reads: alerts per rule in a window with the
+/// rule's latest tags, and only the indicators that name something.
+pub async fn threat_register_alert_counts_and_related_indicators(s: Store) {
+    s.migrate(INTEL_MIGRATIONS).await.expect("migrate intel");
+    let d = TenantId::DEFAULT;
+    // Rules rule-0 … rule-4 (n % 5); each alert's tags end with `n{n}`.
+    let alerts: Vec<_> = (0..20)
+        .map(|n| super::alert(d, n, t(1_000 + n as i64), Severity::High))
+        .collect();
+    s.commit_detections(&DetectionCommit {
+        consumer: "seed",
+        upto_seq: 0,
+        alerts: &alerts,
+        effects: &[],
+        states: &[],
+        at: t(0),
+    })
+    .await
+    .expect("commit");
+    // From 1,005: alerts 5..19, three per rule; the latest of rule-2 is n=17.
+    let counts = s.alert_tag_counts(d, t(1_005)).await.expect("counts");
+    assert_eq!(counts.len(), 5);
+    let (rule, tags, n) = &counts[2];
+    assert_eq!(
+        (rule.as_str(), tags.as_slice(), *n),
+        (
+            "rule-2",
+            ["attack.t1059".to_string(), "n17".to_string()].as_slice(),
+            3
+        )
+    );
+    assert!(counts.iter().all(|(_, _, n)| *n == 3));
+    assert!(
+        s.alert_tag_counts(d, t(5_000))
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    assert!(
+        s.alert_tag_counts(super::OTHER, t(0))
+            .await
+            .expect("other tenant")
+            .is_empty()
+    );
+
+    let mut named = ind("domain", "c2.example", &["a"], None);
+    named.related = vec!["intrusion-set--apt-x".into()];
+    named.sightings = 0;
+    let plain = ind("domain", "plain.example", &["a"], None);
+    s.upsert_indicators(d, &[named, plain], t(10))
+        .await
+        .expect("upsert");
+    let links = s.related_indicator_links(d).await.expect("links");
+    assert_eq!(links, [(vec!["intrusion-set--apt-x".to_string()], 0, None)]);
+    assert!(
+        s.related_indicator_links(super::OTHER)
+            .await
+            .expect("other tenant")
+            .is_empty()
     );
 }
 
