@@ -1,13 +1,16 @@
 //! The web console in a real browser (issue 9's acceptance test): the real
-//! binary on a temporary SQLite data directory, seeded with a user (`vigil
-//! users add`, password on stdin), two syslog events that raise a high and a
+//! binary on a temporary SQLite data directory, seeded with an analyst and
+//! an admin (`vigil users add`, password on stdin), two syslog events that raise a high and a
 //! low alert, and a playbook that waits for approval on the high one; then
 //! `tests/browser/console.py` drives headless Chromium (Debian's chromium
 //! and chromedriver, Selenium from `.ci/requirements.txt`): sign in, the
 //! dashboard, filter the queue, triage the alert, open an incident from it,
 //! approve the pending step, edit the incident (status, note, task done,
-//! observable), the rules page and a rule test, the CSP header, sign out. Screenshots go to
-//! `ci-artifacts/` at the repository root (ignored by git).
+//! observable), the rules page and a rule test, the CSP header, no settings
+//! for the analyst, sign out; then the admin's settings: create a user, set
+//! its role, create a token (secret shown once), disable the user, whose
+//! sign-in then fails. Screenshots go to `ci-artifacts/` at the repository
+//! root (ignored by git).
 //!
 //! Runs when `VIGIL_BROWSER` is set (`.ci/run` sets it and installs the
 //! browser); with `CI=true` and no `VIGIL_BROWSER` it fails. See: #9
@@ -22,6 +25,8 @@ use std::time::{Duration, Instant};
 use common::{BIN, Server, client};
 
 const PASSWORD: &str = "correct horse battery staple";
+/// The admin who works in the settings.
+const ADMIN: &str = "ada";
 
 const SSH_FAIL: &str = "title: SSH failed login (console)\nid: t-ssh-fail\nlevel: high\n\
 logsource: {product: linux, service: sshd}\n\
@@ -98,26 +103,28 @@ async fn sign_in_triage_open_incident_and_approve_in_chromium() {
     )
     .expect("config");
 
-    // The person, with the password on stdin.
-    let mut add = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["users", "add", "ana", "--role", "analyst"])
-        .env_remove("VIGIL_DATABASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("vigil users add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("write password");
-    let out = add.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{out:?}");
+    // The people (an analyst and an admin), with the password on stdin.
+    for (name, role) in [("ana", "analyst"), (ADMIN, "admin")] {
+        let mut add = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["users", "add", name, "--role", role])
+            .env_remove("VIGIL_DATABASE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("vigil users add");
+        add.stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .expect("write password");
+        let out = add.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{out:?}");
+    }
 
     let s = Server::start(data.path(), Some(&cfg));
     let token = s.token.clone().expect("bootstrap token");
@@ -160,6 +167,8 @@ async fn sign_in_triage_open_incident_and_approve_in_chromium() {
                 .env("VIGIL_URL", url)
                 .env("VIGIL_USER", "ana")
                 .env("VIGIL_PASSWORD", PASSWORD)
+                .env("VIGIL_ADMIN_USER", ADMIN)
+                .env("VIGIL_ADMIN_PASSWORD", PASSWORD)
                 .env("VIGIL_ARTIFACTS", artifacts())
                 .output()
                 .expect("run the browser script")
@@ -176,7 +185,7 @@ async fn sign_in_triage_open_incident_and_approve_in_chromium() {
     );
     assert!(stdout.contains("browser: all"), "{stdout}");
 
-    // The browser's actions are in the audit chain, as the analyst.
+    // The browser's actions are in the audit chain.
     let (code, audit, err) = common::vigil(
         data.path(),
         &["--config", cfg.to_str().expect("utf-8"), "audit", "export"],
@@ -188,6 +197,10 @@ async fn sign_in_triage_open_incident_and_approve_in_chromium() {
         "incident.create",
         "run.approve",
         "user.logout",
+        "user.create",
+        "user.role",
+        "user.disable",
+        "token.create",
     ] {
         assert!(
             audit

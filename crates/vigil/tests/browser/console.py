@@ -3,7 +3,8 @@
 
 Run by crates/vigil/tests/console_browser.rs against a `vigil serve` it
 seeded with a user, alerts and a playbook run waiting for approval. Reads:
-VIGIL_URL, VIGIL_USER, VIGIL_PASSWORD, VIGIL_ARTIFACTS (screenshots),
+VIGIL_URL, VIGIL_USER, VIGIL_PASSWORD (an analyst), VIGIL_ADMIN_USER,
+VIGIL_ADMIN_PASSWORD (an admin), VIGIL_ARTIFACTS (screenshots),
 optionally VIGIL_CHROMIUM / VIGIL_CHROMEDRIVER. Prints one line per step and
 exits non-zero on the first failure (with a screenshot of the page).
 """
@@ -24,6 +25,10 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 URL = os.environ["VIGIL_URL"].rstrip("/")
 USER = os.environ["VIGIL_USER"]
 PASSWORD = os.environ["VIGIL_PASSWORD"]
+ADMIN = os.environ["VIGIL_ADMIN_USER"]
+ADMIN_PASSWORD = os.environ["VIGIL_ADMIN_PASSWORD"]
+NEW_USER = "vic"
+NEW_PASSWORD = "a new password 5678"
 ART = os.environ["VIGIL_ARTIFACTS"]
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -98,6 +103,14 @@ def go(el):
 def text(css):
     els = d.find_elements(By.CSS_SELECTOR, css)
     return els[0].text if els else ""
+
+
+def sign_in(user, password):
+    """Signs in from a fresh sign-in page."""
+    d.get(URL + "/login")
+    d.find_element(By.ID, "username").send_keys(user)
+    d.find_element(By.ID, "password").send_keys(password)
+    go(d.find_element(By.ID, "sign-in"))
 
 
 def csp_violations():
@@ -253,12 +266,52 @@ try:
     v = csp_violations()
     check(not v, f"no CSP violations in the browser: {v}")
 
+    step("an analyst has no settings")
+    check(not d.find_elements(By.LINK_TEXT, "Settings"), "no Settings link for an analyst")
+    d.get(URL + "/settings")
+    check(text("h1") != "Settings", "the settings page is refused: " + text("h1"))
+
     step("sign out")
+    d.get(URL + "/")
     go(d.find_element(By.ID, "logout"))
     check("/login" in d.current_url, "back at sign-in: " + d.current_url)
     d.get(URL + "/")
     check("/login" in d.current_url, "the old session no longer works")
     shot("07-signed-out")
+
+    step("an admin creates a user in the settings")
+    sign_in(ADMIN, ADMIN_PASSWORD)
+    go(d.find_element(By.LINK_TEXT, "Settings"))
+    check(text("h1") == "Settings", "settings heading: " + text("h1"))
+    form = d.find_element(By.ID, "create-user")
+    form.find_element(By.NAME, "username").send_keys(NEW_USER)
+    Select(form.find_element(By.NAME, "role")).select_by_value("viewer")
+    form.find_element(By.NAME, "password").send_keys(NEW_PASSWORD)
+    go(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    row = f"#user-{NEW_USER}"
+    check(text(f"{row} .user-role") == "viewer", "new user listed as viewer: " + text("#users"))
+    check(text(f"{row} .user-state") == "active", "new user active: " + text(f"{row} .user-state"))
+
+    step("the admin changes the user's role, creates a token and disables the user")
+    Select(d.find_element(By.CSS_SELECTOR, f"{row} select[name=role]")).select_by_value("analyst")
+    go(d.find_element(By.CSS_SELECTOR, f"{row} form button[type=submit]"))
+    check(text(f"{row} .user-role") == "analyst", "role changed: " + text(f"{row} .user-role"))
+    form = d.find_element(By.ID, "create-token")
+    form.find_element(By.NAME, "name").send_keys("browser-ingest")
+    go(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    check(len(text("#token-secret")) >= 20, "the new token's secret is shown once")
+    check("browser-ingest" in text("#tokens"), "token listed: " + text("#tokens"))
+    d.get(URL + "/settings")
+    check(not d.find_elements(By.ID, "token-secret"), "the secret is not shown again")
+    go(d.find_element(By.CSS_SELECTOR, f"{row} button[value=disable]"))
+    check(text(f"{row} .user-state") == "disabled", "user disabled: " + text(f"{row} .user-state"))
+    shot("08-settings")
+
+    step("the disabled user cannot sign in")
+    go(d.find_element(By.ID, "logout"))
+    sign_in(NEW_USER, NEW_PASSWORD)
+    check("/login" in d.current_url, "still at sign-in: " + d.current_url)
+    check("Wrong user name or password" in text("#login-error"), "generic failure message")
 finally:
     try:
         d.quit()
