@@ -552,88 +552,56 @@ async fn handle_event(state: AppState, p: vigil_model::Principal, req: Request) 
     finish(&state, endpoint, r)
 }
 
-/// Sends HEC event objects (Splunk's `/services/collector/event`).
-#[utoipa::path(
-    post,
-    path = "/services/collector/event",
-    tag = "hec",
-    params(EventParams, ("X-Splunk-Request-Channel" = Option<String>, Header, description = "Data channel; enables the `ackId` in the answer")),
-    request_body(
-        description = "One or more HEC event objects, concatenated (not an array); may be gzip-compressed",
-        content((String = "application/json"), (String = "text/plain"))
-    ),
-    security(("splunk" = []), ("bearer" = []), ("basic" = [])),
-    responses(
-        (status = 200, description = "All events committed", body = HecResponse),
-        (status = 400, description = "No data, invalid data format, event field missing or blank, bad channel", body = HecResponse),
-        (status = 401, description = "Token is required / invalid authorization", body = HecResponse),
-        (status = 403, description = "Invalid token or role not allowed", body = HecResponse),
-        (status = 413, description = "The body, compressed or not, is over the limit", body = HecResponse),
-        (status = 415, description = "Unsupported Content-Encoding", body = HecResponse),
-        (status = 503, description = "Server is busy (shutting down)", body = HecResponse),
-    )
-)]
-pub(crate) async fn event(State(state): State<AppState>, Auth(p): Auth, req: Request) -> Response {
-    handle_event(state, p, req).await
+/// Splunk's event endpoint and its two aliases: one handler
+/// (`handle_event`) and one OpenAPI description, at three paths.
+macro_rules! hec_event_route {
+    ($name:ident, $path:tt, $doc:tt) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "hec",
+            params(EventParams, ("X-Splunk-Request-Channel" = Option<String>, Header, description = "Data channel; enables the `ackId` in the answer")),
+            request_body(
+                description = "One or more HEC event objects, concatenated (not an array); may be gzip-compressed",
+                content((String = "application/json"), (String = "text/plain"))
+            ),
+            security(("splunk" = []), ("bearer" = []), ("basic" = [])),
+            responses(
+                (status = 200, description = "All events committed", body = HecResponse),
+                (status = 400, description = "No data, invalid data format, event field missing or blank, bad channel", body = HecResponse),
+                (status = 401, description = "Token is required / invalid authorization", body = HecResponse),
+                (status = 403, description = "Invalid token or role not allowed", body = HecResponse),
+                (status = 413, description = "The body, compressed or not, is over the limit", body = HecResponse),
+                (status = 415, description = "Unsupported Content-Encoding", body = HecResponse),
+                (status = 503, description = "Server is busy (shutting down)", body = HecResponse),
+            )
+        )]
+        pub(crate) async fn $name(
+            State(state): State<AppState>,
+            Auth(p): Auth,
+            req: Request,
+        ) -> Response {
+            handle_event(state, p, req).await
+        }
+    };
 }
 
-/// Sends HEC event objects (alias of `/services/collector/event`).
-#[utoipa::path(
-    post,
-    path = "/services/collector",
-    tag = "hec",
-    params(EventParams, ("X-Splunk-Request-Channel" = Option<String>, Header, description = "Data channel; enables the `ackId` in the answer")),
-    request_body(
-        description = "One or more HEC event objects, concatenated (not an array); may be gzip-compressed",
-        content((String = "application/json"), (String = "text/plain"))
-    ),
-    security(("splunk" = []), ("bearer" = []), ("basic" = [])),
-    responses(
-        (status = 200, description = "All events committed", body = HecResponse),
-        (status = 400, description = "No data, invalid data format, event field missing or blank, bad channel", body = HecResponse),
-        (status = 401, description = "Token is required / invalid authorization", body = HecResponse),
-        (status = 403, description = "Invalid token or role not allowed", body = HecResponse),
-        (status = 413, description = "The body, compressed or not, is over the limit", body = HecResponse),
-        (status = 415, description = "Unsupported Content-Encoding", body = HecResponse),
-        (status = 503, description = "Server is busy (shutting down)", body = HecResponse),
-    )
-)]
-pub(crate) async fn collector(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    req: Request,
-) -> Response {
-    handle_event(state, p, req).await
-}
-
-/// Sends HEC event objects (alias of `/services/collector/event`).
-#[utoipa::path(
-    post,
-    path = "/services/collector/event/1.0",
-    tag = "hec",
-    params(EventParams, ("X-Splunk-Request-Channel" = Option<String>, Header, description = "Data channel; enables the `ackId` in the answer")),
-    request_body(
-        description = "One or more HEC event objects, concatenated (not an array); may be gzip-compressed",
-        content((String = "application/json"), (String = "text/plain"))
-    ),
-    security(("splunk" = []), ("bearer" = []), ("basic" = [])),
-    responses(
-        (status = 200, description = "All events committed", body = HecResponse),
-        (status = 400, description = "No data, invalid data format, event field missing or blank, bad channel", body = HecResponse),
-        (status = 401, description = "Token is required / invalid authorization", body = HecResponse),
-        (status = 403, description = "Invalid token or role not allowed", body = HecResponse),
-        (status = 413, description = "The body, compressed or not, is over the limit", body = HecResponse),
-        (status = 415, description = "Unsupported Content-Encoding", body = HecResponse),
-        (status = 503, description = "Server is busy (shutting down)", body = HecResponse),
-    )
-)]
-pub(crate) async fn event_v1(
-    State(state): State<AppState>,
-    Auth(p): Auth,
-    req: Request,
-) -> Response {
-    handle_event(state, p, req).await
-}
+hec_event_route!(
+    event,
+    "/services/collector/event",
+    " Sends HEC event objects (Splunk's `/services/collector/event`)."
+);
+hec_event_route!(
+    collector,
+    "/services/collector",
+    " Sends HEC event objects (alias of `/services/collector/event`)."
+);
+hec_event_route!(
+    event_v1,
+    "/services/collector/event/1.0",
+    " Sends HEC event objects (alias of `/services/collector/event`)."
+);
 
 /// Sends line-broken raw events (Splunk's `/services/collector/raw`).
 #[utoipa::path(
