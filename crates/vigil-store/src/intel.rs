@@ -10,7 +10,8 @@
 //! itself (`sightings`, `last_sighting`) are counted by
 //! [`Store::record_sightings`] and never overwritten by imports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
 
 use serde_json::json;
 use sqlx::types::Json;
@@ -18,6 +19,7 @@ use vigil_model::{TenantId, Timestamp};
 
 use crate::Store;
 use crate::changes::{ChangeOps, NewChange};
+use crate::engine::Backend;
 use crate::error::{Result, corrupt, db};
 use crate::migrations::{BLOCK_INTEL, Migration, version};
 use crate::row::RowExt;
@@ -209,6 +211,121 @@ fn ts(t: Option<Timestamp>) -> Option<i64> {
     t.map(Timestamp::as_micros)
 }
 
+/// Most indicators one multi-row statement of `upsert_indicators` writes.
+/// Measured on SQLite (100,000 new indicators): 32 a statement 4.2 s, 16
+/// 5.0 s, 100 5.7 s, 500 16 s, one a statement 16.6 s — sqlx binds each of
+/// a statement's parameters by looking its name up among all of them, so
+/// the cost of a statement grows with the square of its parameters.
+pub const UPSERT_BATCH: usize = 32;
+
+const T_IND: &str = "intel_indicators";
+
+/// `inds` cut into batches of at most [`UPSERT_BATCH`] with no (type,
+/// value) twice in one batch.
+fn upsert_batches(inds: &[IndicatorRecord]) -> Vec<Vec<&IndicatorRecord>> {
+    let mut out: Vec<Vec<&IndicatorRecord>> = Vec::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut cur: Vec<&IndicatorRecord> = Vec::new();
+    for i in inds {
+        let key = (i.kind.as_str(), i.value.as_str());
+        if cur.len() >= UPSERT_BATCH || seen.contains(&key) {
+            out.push(std::mem::take(&mut cur));
+            seen.clear();
+        }
+        seen.insert(key);
+        cur.push(i);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `($a, $b), ($c, $d), …`: `rows` tuples of `width` placeholders
+/// numbered from `first`.
+fn values_list(first: usize, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let p = first + r * width;
+            let cols: Vec<String> = (p..p + width).map(|n| format!("${n}")).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The feed index rows (migration 40030) inside `upsert_indicators`'s
+/// transaction.
+trait FeedIndexOps: Backend {
+    /// The rows of indicators just added or updated: an updated
+    /// indicator's rows are replaced whole, as its provenance or expiry may
+    /// have changed.
+    fn write_indicator_feeds(
+        conn: &mut Self::Connection,
+        tenant: TenantId,
+        changed: &[&IndicatorRecord],
+        existed: &HashSet<(String, String)>,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+impl_both! {
+    impl FeedIndexOps {
+        async fn write_indicator_feeds(
+            conn: &mut <Self as sqlx::Database>::Connection,
+            tenant: TenantId,
+            changed: &[&IndicatorRecord],
+            existed: &HashSet<(String, String)>,
+        ) -> Result<()> {
+            const OP: &str = "upsert_indicators";
+            let updated: Vec<&IndicatorRecord> = changed
+                .iter()
+                .filter(|i| existed.contains(&(i.kind.clone(), i.value.clone())))
+                .copied()
+                .collect();
+            if !updated.is_empty() {
+                let sql = format!(
+                    "DELETE FROM intel_indicator_feeds WHERE tenant = $1 AND (kind, value) IN (VALUES {})",
+                    values_list(2, updated.len(), 2)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.to_string());
+                for i in &updated {
+                    q = q.bind(i.kind.as_str()).bind(i.value.as_str());
+                }
+                q.execute(&mut *conn).await.map_err(db(OP))?;
+            }
+            let rows: Vec<(&str, &IndicatorRecord)> = changed
+                .iter()
+                .flat_map(|i| feeds_of(&i.provenance).into_iter().map(move |f| (f, *i)))
+                .collect();
+            // Four values a row: at most 4 × (feeds per indicator) × the
+            // batch; cut so no statement nears the parameter limits.
+            for part in rows.chunks(UPSERT_BATCH) {
+                let sql = format!(
+                    "INSERT INTO intel_indicator_feeds (feed, kind, value, valid_until, tenant) \
+                     VALUES {} ON CONFLICT DO NOTHING",
+                    (0..part.len())
+                        .map(|r| {
+                            let p = 2 + r * 4;
+                            format!("(${}, ${}, ${}, ${}, $1)", p, p + 1, p + 2, p + 3)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.to_string());
+                for (feed, i) in part {
+                    q = q
+                        .bind(*feed)
+                        .bind(i.kind.as_str())
+                        .bind(i.value.as_str())
+                        .bind(ts(i.valid_until));
+                }
+                q.execute(&mut *conn).await.map_err(db(OP))?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// The distinct feed names of a provenance list (`[{"feed": …}, …]`); an
 /// entry without a name counts as `""`.
 fn feeds_of(provenance: &serde_json::Value) -> Vec<&str> {
@@ -232,7 +349,10 @@ fn feeds_of(provenance: &serde_json::Value) -> Vec<&str> {
 impl Store {
     /// Inserts or updates indicators by (type, value) in one transaction;
     /// rows whose content is unchanged are not written. Added and updated
-    /// indicators land in the change feed (`indicator`).
+    /// indicators land in the change feed (`indicator`), in input order.
+    /// Written in multi-row statements of up to [`UPSERT_BATCH`] indicators
+    /// (a later duplicate of a (type, value) starts a new batch, so it
+    /// updates what the earlier one wrote, as one statement each would).
     pub async fn upsert_indicators(
         &self,
         tenant: TenantId,
@@ -240,28 +360,32 @@ impl Store {
         now: Timestamp,
     ) -> Result<UpsertStats> {
         const OP: &str = "upsert_indicators";
+        let batches = upsert_batches(inds);
         dispatch!(self, |pool, DB| {
             let mut tx = self.begin_write(pool, OP).await?;
             let mut stats = UpsertStats::default();
             let mut payloads = Vec::new();
-            for i in inds {
-                let existed = sqlx::query(
-                    "SELECT 1 AS one FROM intel_indicators \
-                     WHERE tenant = $1 AND kind = $2 AND value = $3",
-                )
-                .bind(tenant.to_string())
-                .bind(&i.kind)
-                .bind(&i.value)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(db(OP))?
-                .is_some();
-                let res = sqlx::query(
-                    "INSERT INTO intel_indicators (tenant, kind, value, confidence, tlp, \
-                     valid_from, valid_until, labels, techniques, related, markings, kill_chain, \
-                     provenance, first_seen, last_seen, feed_sightings, sightings, created_at, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     $14, $15, $16, 0, $17, $17) \
+            for batch in &batches {
+                let keys = values_list(2, batch.len(), 2);
+                let existed: HashSet<(String, String)> = {
+                    let sql = format!(
+                        "SELECT kind, value FROM intel_indicators \
+                         WHERE tenant = $1 AND (kind, value) IN (VALUES {keys})"
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.to_string());
+                    for i in batch {
+                        q = q.bind(&i.kind).bind(&i.value);
+                    }
+                    let rows = q.fetch_all(tx.conn()).await.map_err(db(OP))?;
+                    rows.iter()
+                        .map(|r| Ok((r.text(T_IND, "kind")?, r.text(T_IND, "value")?)))
+                        .collect::<Result<_>>()?
+                };
+                let sql = format!(
+                    "INSERT INTO intel_indicators (kind, value, confidence, tlp, valid_from, \
+                     valid_until, labels, techniques, related, markings, kill_chain, provenance, \
+                     first_seen, last_seen, feed_sightings, tenant, sightings, created_at, \
+                     updated_at) VALUES {} \
                      ON CONFLICT (tenant, kind, value) DO UPDATE SET \
                      confidence = excluded.confidence, tlp = excluded.tlp, \
                      valid_from = excluded.valid_from, valid_until = excluded.valid_until, \
@@ -282,75 +406,69 @@ impl Store {
                      OR CAST(intel_indicators.provenance AS TEXT) <> CAST(excluded.provenance AS TEXT) \
                      OR intel_indicators.first_seen IS DISTINCT FROM excluded.first_seen \
                      OR intel_indicators.last_seen IS DISTINCT FROM excluded.last_seen \
-                     OR intel_indicators.feed_sightings <> excluded.feed_sightings",
-                )
-                .bind(tenant.to_string())
-                .bind(&i.kind)
-                .bind(&i.value)
-                .bind(i16::from(i.confidence))
-                .bind(i.tlp.as_deref())
-                .bind(ts(i.valid_from))
-                .bind(ts(i.valid_until))
-                .bind(Json(&i.labels))
-                .bind(Json(&i.techniques))
-                .bind(Json(&i.related))
-                .bind(Json(&i.markings))
-                .bind(Json(&i.kill_chain))
-                .bind(Json(&i.provenance))
-                .bind(ts(i.first_seen))
-                .bind(ts(i.last_seen))
-                .bind(i.feed_sightings)
-                .bind(now.as_micros())
-                .execute(tx.conn())
-                .await
-                .map_err(db(OP))?;
-                let op = match (existed, res.rows_affected() > 0) {
-                    (false, _) => {
-                        stats.added += 1;
-                        "create"
-                    }
-                    (true, true) => {
-                        stats.updated += 1;
-                        "update"
-                    }
-                    (true, false) => {
-                        stats.unchanged += 1;
-                        continue;
-                    }
-                };
-                // The indicator's feeds (migration 40030): replaced whole
-                // when the row changed, as its provenance or expiry may have.
-                if existed {
-                    sqlx::query(
-                        "DELETE FROM intel_indicator_feeds \
-                         WHERE tenant = $1 AND kind = $2 AND value = $3",
-                    )
+                     OR intel_indicators.feed_sightings <> excluded.feed_sightings \
+                     RETURNING kind, value",
+                    (0..batch.len())
+                        .map(|k| {
+                            let p = 3 + k * 15;
+                            let cols: Vec<String> = (p..p + 15).map(|n| format!("${n}")).collect();
+                            format!("({}, $1, 0, $2, $2)", cols.join(", "))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(tenant.to_string())
-                    .bind(&i.kind)
-                    .bind(&i.value)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(db(OP))?;
+                    .bind(now.as_micros());
+                for i in batch {
+                    q = q
+                        .bind(&i.kind)
+                        .bind(&i.value)
+                        .bind(i16::from(i.confidence))
+                        .bind(i.tlp.as_deref())
+                        .bind(ts(i.valid_from))
+                        .bind(ts(i.valid_until))
+                        .bind(Json(&i.labels))
+                        .bind(Json(&i.techniques))
+                        .bind(Json(&i.related))
+                        .bind(Json(&i.markings))
+                        .bind(Json(&i.kill_chain))
+                        .bind(Json(&i.provenance))
+                        .bind(ts(i.first_seen))
+                        .bind(ts(i.last_seen))
+                        .bind(i.feed_sightings);
                 }
-                for feed in feeds_of(&i.provenance) {
-                    sqlx::query(
-                        "INSERT INTO intel_indicator_feeds (tenant, feed, kind, value, valid_until) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(tenant.to_string())
-                    .bind(feed)
-                    .bind(&i.kind)
-                    .bind(&i.value)
-                    .bind(ts(i.valid_until))
-                    .execute(tx.conn())
-                    .await
-                    .map_err(db(OP))?;
+                let rows = q.fetch_all(tx.conn()).await.map_err(db(OP))?;
+                let written: HashSet<(String, String)> = rows
+                    .iter()
+                    .map(|r| Ok((r.text(T_IND, "kind")?, r.text(T_IND, "value")?)))
+                    .collect::<Result<_>>()?;
+                let mut changed = Vec::new();
+                for i in batch {
+                    let key = (i.kind.clone(), i.value.clone());
+                    let op = match (existed.contains(&key), written.contains(&key)) {
+                        (false, _) => {
+                            stats.added += 1;
+                            "create"
+                        }
+                        (true, true) => {
+                            stats.updated += 1;
+                            "update"
+                        }
+                        (true, false) => {
+                            stats.unchanged += 1;
+                            continue;
+                        }
+                    };
+                    changed.push(*i);
+                    payloads.push((
+                        format!("{}:{}", i.kind, i.value),
+                        op,
+                        json!({"type": i.kind, "value": i.value, "confidence": i.confidence}),
+                    ));
                 }
-                payloads.push((
-                    format!("{}:{}", i.kind, i.value),
-                    op,
-                    json!({"type": i.kind, "value": i.value, "confidence": i.confidence}),
-                ));
+                <DB as FeedIndexOps>::write_indicator_feeds(tx.conn(), tenant, &changed, &existed)
+                    .await?;
             }
             let changes: Vec<NewChange<'_>> = payloads
                 .iter()

@@ -209,6 +209,7 @@ suite! {
         intel_indicators_objects_and_feeds,
         console_indicator_search_and_feed_counts,
         indicator_feed_index_filled_from_stored_provenance,
+        indicator_upsert_batches_and_duplicates,
         threat_register_alert_counts_and_related_indicators,
         console_ranked_findings_and_summary,
         intel_sightings_counted_once_from_change_feed,

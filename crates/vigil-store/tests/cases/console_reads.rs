@@ -193,6 +193,49 @@ pub async fn console_indicator_search_and_feed_counts(s: Store) {
     );
 }
 
+/// Upserts larger than one statement's batch, with a (type, value) given
+/// twice: stats, the change feed in input order and the feed index agree
+/// with what one statement per indicator would do.
+pub async fn indicator_upsert_batches_and_duplicates(s: Store) {
+    s.migrate(INTEL_MIGRATIONS).await.expect("migrate intel");
+    let d = TenantId::DEFAULT;
+    let mut rows: Vec<IndicatorRecord> = (0..1_203)
+        .map(|n| {
+            ind(
+                "ipv4",
+                &format!("10.9.{}.{}", n / 256, n % 256),
+                &["bulk"],
+                None,
+            )
+        })
+        .collect();
+    // The same indicator again, now from two feeds: an update of the row
+    // the first one wrote.
+    rows.insert(700, ind("ipv4", "10.9.0.5", &["bulk", "other"], Some(50)));
+    let before = s.changes_after(0, 10_000).await.expect("changes").len();
+    let st = s.upsert_indicators(d, &rows, t(10)).await.expect("upsert");
+    assert_eq!((st.added, st.updated, st.unchanged), (1_203, 1, 0));
+    let changes = s.changes_after(0, 10_000).await.expect("changes");
+    let ours: Vec<_> = changes[before..]
+        .iter()
+        .filter(|c| c.object_type == "indicator")
+        .collect();
+    assert_eq!(ours.len(), 1_204);
+    assert_eq!(ours[0].object_id, "ipv4:10.9.0.0");
+    assert_eq!(
+        (ours[700].object_id.as_str(), ours[700].op.as_str()),
+        ("ipv4:10.9.0.5", "update")
+    );
+    assert_eq!(
+        s.indicator_feed_counts(d, t(100)).await.expect("counts"),
+        [("bulk".to_string(), 1_203, 1), ("other".to_string(), 1, 1)]
+    );
+    // The same rows again: only 10.9.0.5 is written, twice (each of its
+    // two versions differs from the one stored before it).
+    let again = s.upsert_indicators(d, &rows, t(20)).await.expect("again");
+    assert_eq!((again.added, again.updated, again.unchanged), (0, 2, 1_202));
+}
+
 /// Indicators stored before the feed index existed (migration 40030) are
 /// counted once it is applied: the migration fills it from provenance.
 pub async fn indicator_feed_index_filled_from_stored_provenance(s: Store) {
