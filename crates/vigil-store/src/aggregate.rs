@@ -460,14 +460,7 @@ impl Store {
             .map_err(db(OP))?;
             let target = format!("suppression:{id}");
             let details = json!({ "matcher": matcher, "reason": reason.trim(), "expires_at": expires_at.map(Timestamp::to_rfc3339) });
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "suppression.create",
-                target: &target,
-                details,
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "suppression.create", &target, details, now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
             Ok::<(), Error>(())
@@ -521,14 +514,7 @@ impl Store {
                 return Ok(false);
             }
             let target = format!("suppression:{id}");
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "suppression.delete",
-                target: &target,
-                details: json!({}),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "suppression.delete", &target, json!({}), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
             Ok::<bool, Error>(true)

@@ -43,6 +43,27 @@ pub struct NewAudit<'a> {
     pub at: Timestamp,
 }
 
+impl<'a> NewAudit<'a> {
+    /// `principal` did `action` to `target` at `at`, in `tenant`.
+    pub fn new(
+        tenant: TenantId,
+        principal: &'a Principal,
+        action: &'a str,
+        target: &'a str,
+        details: serde_json::Value,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            tenant,
+            principal,
+            action,
+            target,
+            details,
+            at,
+        }
+    }
+}
+
 /// A stored audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {

@@ -470,14 +470,7 @@ impl Store {
             .execute(tx.conn())
             .await
             .map_err(db(OP))?;
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "alert.update",
-                target: &target,
-                details: payload.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "alert.update", &target, payload.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -647,14 +640,7 @@ impl Store {
             }
             let payload = json!({ "id": id, "number": number, "title": new.title.trim(), "severity": severity.as_str(), "alerts": new.alerts.iter().map(ToString::to_string).collect::<Vec<_>>() });
             let target = format!("incident:{id}");
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "incident.create",
-                target: &target,
-                details: payload.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "incident.create", &target, payload.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -824,14 +810,7 @@ impl Store {
                 .await?;
             }
             let target = format!("incident:{}", rec.id);
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action,
-                target: &target,
-                details: payload.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, action, &target, payload.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -892,14 +871,7 @@ impl Store {
             let target = format!("incident:{incident_id}");
             let details =
                 json!({ "alerts": alerts.iter().map(ToString::to_string).collect::<Vec<_>>() });
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "incident.link_alerts",
-                target: &target,
-                details,
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "incident.link_alerts", &target, details, now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
             Ok::<usize, Error>(n)
@@ -991,14 +963,14 @@ impl Store {
             )
             .await?;
             let target_label = format!("incident:{}", target.id);
-            let audit = NewAudit {
+            let audit = NewAudit::new(
                 tenant,
-                principal: by,
-                action: "incident.merge",
-                target: &target_label,
-                details: details.clone(),
-                at: now,
-            };
+                by,
+                "incident.merge",
+                &target_label,
+                details.clone(),
+                now,
+            );
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -1070,14 +1042,9 @@ impl Store {
             .await?;
             if added {
                 let target = format!("incident:{incident_id}");
-                let audit = NewAudit {
-                    tenant,
-                    principal: by,
-                    action: &format!("incident.{kind}"),
-                    target: &target,
-                    details: json!({ "text": text }),
-                    at: now,
-                };
+                let action = format!("incident.{kind}");
+                let audit =
+                    NewAudit::new(tenant, by, &action, &target, json!({ "text": text }), now);
                 <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             }
             tx.commit(OP).await?;
@@ -1163,14 +1130,14 @@ impl Store {
             )
             .await?;
             let target = format!("incident:{incident_id}");
-            let audit = NewAudit {
+            let audit = NewAudit::new(
                 tenant,
-                principal: by,
-                action: "incident.task",
-                target: &target,
-                details: json!({ "task_id": id, "title": title.trim() }),
-                at: now,
-            };
+                by,
+                "incident.task",
+                &target,
+                json!({ "task_id": id, "title": title.trim() }),
+                now,
+            );
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
             Ok::<(), Error>(())
@@ -1247,14 +1214,14 @@ impl Store {
             )
             .await?;
             let target = format!("incident:{}", task.incident_id);
-            let audit = NewAudit {
+            let audit = NewAudit::new(
                 tenant,
-                principal: by,
-                action: "incident.task",
-                target: &target,
-                details: json!({ "task_id": task_id, "status": status }),
-                at: now,
-            };
+                by,
+                "incident.task",
+                &target,
+                json!({ "task_id": task_id, "status": status }),
+                now,
+            );
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
             Ok::<(), Error>(())
@@ -1321,14 +1288,7 @@ impl Store {
                 .map_err(db(OP))?;
             let target = format!("playbook:{id}");
             let details = json!({ "version": version, "enabled": enabled });
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "playbook.upload",
-                target: &target,
-                details: details.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "playbook.upload", &target, details.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -1453,14 +1413,14 @@ impl Store {
                 )
                 .await?;
                 let target = format!("incident:{incident_id}");
-                let audit = NewAudit {
+                let audit = NewAudit::new(
                     tenant,
-                    principal: by,
-                    action: "incident.observable",
-                    target: &target,
-                    details: json!({ "kind": kind, "value": value.trim() }),
-                    at: now,
-                };
+                    by,
+                    "incident.observable",
+                    &target,
+                    json!({ "kind": kind, "value": value.trim() }),
+                    now,
+                );
                 <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             }
             tx.commit(OP).await?;
@@ -1574,14 +1534,7 @@ impl Store {
             )
             .await?;
             let target = format!("incident:{incident_id}");
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "incident.evidence",
-                target: &target,
-                details,
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "incident.evidence", &target, details, now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
             Ok::<(), Error>(())
@@ -1750,14 +1703,7 @@ impl Store {
             <DB as RespondOps>::insert_run_log(tx.conn(), tenant, &run.id, log).await?;
             let target = format!("run:{}", run.id);
             let details = json!({ "playbook": run.playbook_id, "version": run.version, "trigger": run.trigger_kind, "trigger_id": run.trigger_id });
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "run.start",
-                target: &target,
-                details: details.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "run.start", &target, details.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -1826,14 +1772,7 @@ impl Store {
             }
             <DB as RespondOps>::insert_run_log(tx.conn(), tenant, run_id, log).await?;
             for (p, a) in audits {
-                let audit = NewAudit {
-                    tenant,
-                    principal: p,
-                    action: &a.action,
-                    target: &a.target,
-                    details: a.details.clone(),
-                    at: now,
-                };
+                let audit = NewAudit::new(tenant, p, &a.action, &a.target, a.details.clone(), now);
                 <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             }
             let payload = json!({ "id": run_id, "status": status });

@@ -452,14 +452,7 @@ impl Store {
             if r.rows_affected() == 0 {
                 return Ok(None);
             }
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "rule.update",
-                target: &target,
-                details: payload.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "rule.update", &target, payload.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,

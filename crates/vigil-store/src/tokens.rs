@@ -124,14 +124,7 @@ impl Store {
             .execute(tx.conn())
             .await
             .map_err(db(OP))?;
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "token.create",
-                target: &target,
-                details: payload.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "token.create", &target, payload.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,
@@ -206,14 +199,7 @@ impl Store {
             if r.rows_affected() == 0 {
                 return Ok(false);
             }
-            let audit = NewAudit {
-                tenant,
-                principal: by,
-                action: "token.revoke",
-                target: &target,
-                details: payload.clone(),
-                at: now,
-            };
+            let audit = NewAudit::new(tenant, by, "token.revoke", &target, payload.clone(), now);
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             let change = NewChange {
                 tenant,

@@ -249,14 +249,14 @@ impl Store {
             .execute(tx.conn())
             .await
             .map_err(db(OP))?;
-            let audit = NewAudit {
+            let audit = NewAudit::new(
                 tenant,
-                principal: by,
-                action: "user.create",
-                target: &target,
-                details: json!({ "username": rec.username, "role": role.as_str() }),
-                at: now,
-            };
+                by,
+                "user.create",
+                &target,
+                json!({ "username": rec.username, "role": role.as_str() }),
+                now,
+            );
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
         });
@@ -376,14 +376,14 @@ impl Store {
                 .execute(tx.conn())
                 .await
                 .map_err(db(op))?;
-            let audit = NewAudit {
-                tenant: user.tenant,
-                principal: by,
+            let audit = NewAudit::new(
+                user.tenant,
+                by,
                 action,
-                target: &target,
-                details: json!({ "username": user.username }),
-                at: now,
-            };
+                &target,
+                json!({ "username": user.username }),
+                now,
+            );
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(op).await?;
         });
@@ -459,14 +459,7 @@ impl Store {
         dispatch!(self, |pool, DB| {
             let mut tx = self.begin_write(pool, OP).await?;
             for (action, details) in &actions {
-                let audit = NewAudit {
-                    tenant,
-                    principal: by,
-                    action,
-                    target: &target,
-                    details: details.clone(),
-                    at: now,
-                };
+                let audit = NewAudit::new(tenant, by, action, &target, details.clone(), now);
                 <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             }
             if loses_admin {
@@ -550,14 +543,14 @@ impl Store {
                     .map_err(db(OP))?;
                 let target = format!("user:{}", user.id);
                 let p = user.principal();
-                let audit = NewAudit {
-                    tenant: user.tenant,
-                    principal: &p,
-                    action: "user.lockout",
-                    target: &target,
-                    details: json!({ "failures": n, "until": until.to_rfc3339(), "source": source }),
-                    at: now,
-                };
+                let audit = NewAudit::new(
+                    user.tenant,
+                    &p,
+                    "user.lockout",
+                    &target,
+                    json!({ "failures": n, "until": until.to_rfc3339(), "source": source }),
+                    now,
+                );
                 <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
                 FailedLogin::Locked(until)
             } else {
@@ -623,14 +616,14 @@ impl Store {
                 .execute(tx.conn())
                 .await
                 .map_err(db(OP))?;
-            let audit = NewAudit {
-                tenant: user.tenant,
-                principal: &p,
-                action: "user.login",
-                target: &target,
-                details: json!({ "source": source }),
-                at: now,
-            };
+            let audit = NewAudit::new(
+                user.tenant,
+                &p,
+                "user.login",
+                &target,
+                json!({ "source": source }),
+                now,
+            );
             <DB as AuditOps>::append_audit(tx.conn(), &audit).await?;
             tx.commit(OP).await?;
         });
@@ -711,14 +704,14 @@ impl Store {
     pub async fn end_session(&self, session: &SessionRecord, now: Timestamp) -> Result<()> {
         if self.delete_session_hash(&session.id_hash).await? {
             let p = session.user.principal();
-            self.audit(&NewAudit {
-                tenant: session.user.tenant,
-                principal: &p,
-                action: "user.logout",
-                target: &format!("user:{}", session.user.id),
-                details: json!({}),
-                at: now,
-            })
+            self.audit(&NewAudit::new(
+                session.user.tenant,
+                &p,
+                "user.logout",
+                &format!("user:{}", session.user.id),
+                json!({}),
+                now,
+            ))
             .await?;
         }
         Ok(())

@@ -318,14 +318,7 @@ fn store_futures_are_send(s: &Store, events: &mut [vigil_model::Event]) {
         states: &[],
         at: t0,
     };
-    let a = NewAudit {
-        tenant: d,
-        principal: &p,
-        action: "",
-        target: "",
-        details: serde_json::Value::Null,
-        at: t0,
-    };
+    let a = NewAudit::new(d, &p, "", "", serde_json::Value::Null, t0);
     send(&Store::open(""));
     send(&s.migrate(&[]));
     send(&s.ping());

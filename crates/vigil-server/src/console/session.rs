@@ -431,14 +431,14 @@ pub(crate) async fn login(State(state): State<AppState>, req: Request) -> Respon
             let by = Principal::system("console");
             let audit = state
                 .store
-                .audit(&NewAudit {
-                    tenant: vigil_model::TenantId::DEFAULT,
-                    principal: &by,
-                    action: "console.lockout",
-                    target: &format!("address:{source}"),
-                    details: json!({ "until": until.to_rfc3339() }),
-                    at: now,
-                })
+                .audit(&NewAudit::new(
+                    vigil_model::TenantId::DEFAULT,
+                    &by,
+                    "console.lockout",
+                    &format!("address:{source}"),
+                    json!({ "until": until.to_rfc3339() }),
+                    now,
+                ))
                 .await;
             if let Err(e) = audit {
                 return AppError::from(e).into_response();

@@ -238,14 +238,14 @@ pub(crate) async fn remove_feed(
         .await?;
     state
         .store
-        .audit(&vigil_store::NewAudit {
-            tenant: p.tenant,
-            principal: p,
-            action: "feed.delete",
-            target: &format!("feed:{name}"),
-            details: serde_json::json!({}),
-            at: now,
-        })
+        .audit(&vigil_store::NewAudit::new(
+            p.tenant,
+            p,
+            "feed.delete",
+            &format!("feed:{name}"),
+            serde_json::json!({}),
+            now,
+        ))
         .await?;
     Ok(())
 }

@@ -584,14 +584,14 @@ pub(crate) async fn add_entry(
         .await?;
     state
         .store
-        .audit(&vigil_store::NewAudit {
-            tenant: p.tenant,
-            principal: &p,
-            action: "blocklist.add",
-            target: &format!("blocklist-entry:{}:{}", e.kind, e.value),
-            details: serde_json::json!({"reason": e.reason, "expires_at": e.expires_at}),
-            at: now,
-        })
+        .audit(&vigil_store::NewAudit::new(
+            p.tenant,
+            &p,
+            "blocklist.add",
+            &format!("blocklist-entry:{}:{}", e.kind, e.value),
+            serde_json::json!({"reason": e.reason, "expires_at": e.expires_at}),
+            now,
+        ))
         .await?;
     let status = if new {
         StatusCode::CREATED
@@ -639,14 +639,14 @@ pub(crate) async fn remove_entry(
     }
     state
         .store
-        .audit(&vigil_store::NewAudit {
-            tenant: p.tenant,
-            principal: &p,
-            action: "blocklist.remove",
-            target: &format!("blocklist-entry:{id}"),
-            details: serde_json::json!({}),
-            at: now,
-        })
+        .audit(&vigil_store::NewAudit::new(
+            p.tenant,
+            &p,
+            "blocklist.remove",
+            &format!("blocklist-entry:{id}"),
+            serde_json::json!({}),
+            now,
+        ))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

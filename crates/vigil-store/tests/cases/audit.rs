@@ -11,14 +11,14 @@ async fn append(s: &Store, n: usize) {
     for i in 0..n {
         let target = format!("thing:{i}");
         let e = s
-            .audit(&NewAudit {
-                tenant: TenantId::DEFAULT,
-                principal: &p,
-                action: "thing.update",
-                target: &target,
-                details: json!({ "i": i, "nested": { "b": 1, "a": [1.5, "x"] } }),
-                at: t(i as i64),
-            })
+            .audit(&NewAudit::new(
+                TenantId::DEFAULT,
+                &p,
+                "thing.update",
+                &target,
+                json!({ "i": i, "nested": { "b": 1, "a": [1.5, "x"] } }),
+                t(i as i64),
+            ))
             .await
             .expect("audit");
         assert_eq!(e.seq, i as i64 + 1);
@@ -96,14 +96,14 @@ pub async fn two_servers_audit_chain_stays_linear(a: Store, b: Store) {
             let p = admin();
             for i in 0..10 {
                 let target = format!("w{w}:{i}");
-                s.audit(&NewAudit {
-                    tenant: TenantId::DEFAULT,
-                    principal: &p,
-                    action: "concurrent",
-                    target: &target,
-                    details: json!({}),
-                    at: t(i),
-                })
+                s.audit(&NewAudit::new(
+                    TenantId::DEFAULT,
+                    &p,
+                    "concurrent",
+                    &target,
+                    json!({}),
+                    t(i),
+                ))
                 .await
                 .expect("audit");
             }

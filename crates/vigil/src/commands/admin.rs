@@ -206,14 +206,14 @@ pub async fn secret(cfg: Config, cmd: SecretCommand) -> Result<ExitCode> {
                 .put_secret(&key, TenantId::DEFAULT, &name, &value, now)
                 .await?;
             store
-                .audit(&NewAudit {
-                    tenant: TenantId::DEFAULT,
-                    principal: &by,
-                    action: "secret.set",
-                    target: &name,
-                    details: serde_json::json!({ "bytes": value.len() }),
-                    at: now,
-                })
+                .audit(&NewAudit::new(
+                    TenantId::DEFAULT,
+                    &by,
+                    "secret.set",
+                    &name,
+                    serde_json::json!({ "bytes": value.len() }),
+                    now,
+                ))
                 .await?;
             println!("Stored secret {name:?}.");
         }
@@ -227,14 +227,14 @@ pub async fn secret(cfg: Config, cmd: SecretCommand) -> Result<ExitCode> {
                 bail!("no secret named {name:?} (see `vigil secret list`)");
             }
             store
-                .audit(&NewAudit {
-                    tenant: TenantId::DEFAULT,
-                    principal: &by,
-                    action: "secret.delete",
-                    target: &name,
-                    details: serde_json::Value::Null,
-                    at: now,
-                })
+                .audit(&NewAudit::new(
+                    TenantId::DEFAULT,
+                    &by,
+                    "secret.delete",
+                    &name,
+                    serde_json::Value::Null,
+                    now,
+                ))
                 .await?;
             println!("Deleted secret {name:?}.");
         }
