@@ -257,14 +257,13 @@ fn values_list(first: usize, rows: usize, width: usize) -> String {
 /// The feed index rows (migration 40030) inside `upsert_indicators`'s
 /// transaction.
 trait FeedIndexOps: Backend {
-    /// The rows of indicators just added or updated: an updated
-    /// indicator's rows are replaced whole, as its provenance or expiry may
-    /// have changed.
+    /// The rows of indicators just added or updated (`true`: it existed
+    /// before): an updated indicator's rows are replaced whole, as its
+    /// provenance or expiry may have changed.
     fn write_indicator_feeds(
         conn: &mut Self::Connection,
         tenant: TenantId,
-        changed: &[&IndicatorRecord],
-        existed: &HashSet<(String, String)>,
+        changed: &[(&IndicatorRecord, bool)],
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
@@ -273,14 +272,13 @@ impl_both! {
         async fn write_indicator_feeds(
             conn: &mut <Self as sqlx::Database>::Connection,
             tenant: TenantId,
-            changed: &[&IndicatorRecord],
-            existed: &HashSet<(String, String)>,
+            changed: &[(&IndicatorRecord, bool)],
         ) -> Result<()> {
             const OP: &str = "upsert_indicators";
             let updated: Vec<&IndicatorRecord> = changed
                 .iter()
-                .filter(|i| existed.contains(&(i.kind.clone(), i.value.clone())))
-                .copied()
+                .filter(|(_, existed)| *existed)
+                .map(|(i, _)| *i)
                 .collect();
             if !updated.is_empty() {
                 let sql = format!(
@@ -295,7 +293,7 @@ impl_both! {
             }
             let rows: Vec<(&str, &IndicatorRecord)> = changed
                 .iter()
-                .flat_map(|i| feeds_of(&i.provenance).into_iter().map(move |f| (f, *i)))
+                .flat_map(|(i, _)| feeds_of(&i.provenance).into_iter().map(move |f| (f, *i)))
                 .collect();
             // Four values a row: at most 4 × (feeds per indicator) × the
             // batch; cut so no statement nears the parameter limits.
@@ -446,7 +444,8 @@ impl Store {
                 let mut changed = Vec::new();
                 for i in batch {
                     let key = (i.kind.clone(), i.value.clone());
-                    let op = match (existed.contains(&key), written.contains(&key)) {
+                    let existed = existed.contains(&key);
+                    let op = match (existed, written.contains(&key)) {
                         (false, _) => {
                             stats.added += 1;
                             "create"
@@ -460,15 +459,14 @@ impl Store {
                             continue;
                         }
                     };
-                    changed.push(*i);
+                    changed.push((*i, existed));
                     payloads.push((
                         format!("{}:{}", i.kind, i.value),
                         op,
                         json!({"type": i.kind, "value": i.value, "confidence": i.confidence}),
                     ));
                 }
-                <DB as FeedIndexOps>::write_indicator_feeds(tx.conn(), tenant, &changed, &existed)
-                    .await?;
+                <DB as FeedIndexOps>::write_indicator_feeds(tx.conn(), tenant, &changed).await?;
             }
             let changes: Vec<NewChange<'_>> = payloads
                 .iter()

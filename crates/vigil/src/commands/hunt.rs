@@ -642,24 +642,20 @@ fn json_doc(
     (ev, verdicts): (&mut vigil_sigma::Evaluator<'_>, &mut Vec<Verdict>),
     found: &mut Found,
 ) -> Result<(), String> {
-    match parser.parse(doc.as_bytes(), opts) {
-        Ok(event) => {
-            let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
-                enrich_syslog_event(&event, ctx.registry)
-            } else {
-                event
-            };
-            let rid = ctx
-                .registry
-                .get("winlog.record_id")
-                .and_then(|f| event.get(f))
-                .and_then(|v| v.to_text().parse().ok())
-                .or(Some(n));
-            evaluate(ctx, &event, name, rid, ev, verdicts, found);
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
+    let event = parser.parse(doc.as_bytes(), opts)?;
+    let event = if event.get(FieldId::LOG_SYSLOG_APPNAME).is_some() {
+        enrich_syslog_event(&event, ctx.registry)
+    } else {
+        event
+    };
+    let rid = ctx
+        .registry
+        .get("winlog.record_id")
+        .and_then(|f| event.get(f))
+        .and_then(|v| v.to_text().parse().ok())
+        .or(Some(n));
+    evaluate(ctx, &event, name, rid, ev, verdicts, found);
+    Ok(())
 }
 
 fn hunt_json(
